@@ -1,0 +1,44 @@
+# The two commands a planning office needs: `make run` and `make test`.
+# Both create the virtual environment from requirements.lock when it is missing.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-lock
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: run test ui lint lock clean
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: pipelines/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+## run: refresh every asset on data/raw and print the per-project summary
+run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m pipelines.cli run
+
+## test: run the whole test suite
+test: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m pytest
+
+## ui: start the Dagster UI on http://127.0.0.1:3000
+ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 -w workspace.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint sql
+
+## lock: re-pin requirements.lock from pyproject.toml (needs network access to PyPI)
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --generate-hashes \
+		pyproject.toml -o requirements.lock
+
+clean:
+	rm -rf data/warehouse data/reports .dagster_home

@@ -1,0 +1,1 @@
+"""Dagster assets, one folder per stage: raw -> normalized -> scores -> summaries -> publish."""

@@ -1,0 +1,193 @@
+"""Turn parsed input (strategies, published tables) into rows of the normalized tables.
+
+Decimals travel as strings and are cast to DECIMAL by DuckDB on insert, so no
+value passes through a binary float on its way into the warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import duckdb
+import pandas as pd
+
+from evaluation.published_table import PublishedTable
+from evaluation.sources import SourceFile
+from evaluation.strategy import Strategy
+from evaluation.warehouse import NORMALIZED_TABLES
+
+log = logging.getLogger(__name__)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def source_file_rows(files: list[SourceFile]) -> list[dict]:
+    return [
+        {
+            "strategy_id": f.strategy_id,
+            "source_file": f.relative_path,
+            "file_format": f.file_format,
+            "encoding": f.encoding,
+            "size_bytes": f.size_bytes,
+            "sha256": f.sha256,
+        }
+        for f in files
+    ]
+
+
+def strategy_rows(strategy: Strategy) -> dict[str, list[dict]]:
+    """Rows of strategy, evaluation_method and score_band for one strategy."""
+    method = strategy.method
+    return {
+        "strategy": [
+            {
+                "strategy_id": strategy.strategy_id,
+                "municipality": strategy.municipality,
+                "strategy_name": strategy.name,
+                "first_fiscal_year": strategy.first_fiscal_year,
+                "last_fiscal_year": strategy.last_fiscal_year,
+            }
+        ],
+        "evaluation_method": [
+            {
+                "strategy_id": strategy.strategy_id,
+                "formula_up": method.formula_up,
+                "formula_down": method.formula_down,
+                "formula_maintain": method.formula_maintain,
+                "clamp_min": _text(method.clamp_min),
+                "clamp_max": _text(method.clamp_max),
+                "rounding": method.rounding,
+                "decimal_places": method.decimal_places,
+                "average_of": method.average_of,
+                "target_achieved_threshold": _text(method.target_achieved_threshold),
+                "target_achieved_mark": method.target_achieved_mark,
+            }
+        ],
+        "score_band": [
+            {
+                "strategy_id": strategy.strategy_id,
+                "band": band.band,
+                "band_order": order,
+                "label_ja": band.label_ja,
+                "mark": band.mark,
+                "lower_bound": _text(band.lower),
+                "upper_bound": _text(band.upper),
+            }
+            for order, band in enumerate(method.bands, start=1)
+        ],
+    }
+
+
+def published_table_rows(table: PublishedTable, strategy: Strategy, source_file: str) -> dict[str, list[dict]]:
+    """Rows of kpi, kpi_value, published_kpi_score and published_summary from one table."""
+    kpis, values, scores = [], [], []
+    for kpi in table.kpis:
+        reason = strategy.exclusion_reason(kpi.business_no, kpi.kpi_seq)
+        kpis.append(
+            {
+                "strategy_id": strategy.strategy_id,
+                "kpi_id": kpi.kpi_id,
+                "project_no": kpi.project_no,
+                "project_name": kpi.project_name,
+                "business_no": kpi.business_no,
+                "business_name": kpi.business_name,
+                "business_summary": kpi.business_summary,
+                "kpi_seq": kpi.kpi_seq,
+                "kpi_name": kpi.kpi_name,
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "cumulative": "累計" in kpi.kpi_name,
+                "baseline_fiscal_year": kpi.baseline_fiscal_year,
+                "baseline_value": _text(kpi.baseline.value),
+                "baseline_text": kpi.baseline.text,
+                "target_fiscal_year": kpi.target_fiscal_year,
+                "target_value": _text(kpi.target.value),
+                "target_text": kpi.target.text,
+                "evaluated": reason is None,
+                "exclusion_reason": reason,
+                "source_file": source_file,
+                "source_line": kpi.line,
+                "notes": "; ".join(kpi.notes) or None,
+            }
+        )
+        for fiscal_year, (cell, column) in kpi.actuals.items():
+            values.append(
+                {
+                    "strategy_id": strategy.strategy_id,
+                    "kpi_id": kpi.kpi_id,
+                    "fiscal_year": fiscal_year,
+                    "value": _text(cell.value),
+                    "unit": cell.unit,
+                    "value_status": cell.status.value,
+                    "value_text": cell.text,
+                    "source_file": source_file,
+                    "source_line": kpi.line,
+                    "source_column": column,
+                    "note": cell.note,
+                }
+            )
+        scores.append(
+            {
+                "strategy_id": strategy.strategy_id,
+                "kpi_id": kpi.kpi_id,
+                "fiscal_year": kpi.evaluated_fiscal_year,
+                "published_raw_score": _text(kpi.published_raw_score),
+                "published_score": _text(kpi.published_score),
+                "published_band": kpi.published_band,
+                "published_target_achieved": kpi.published_target_achieved,
+                "source_file": source_file,
+                "source_line": kpi.line,
+            }
+        )
+    summaries = [
+        {
+            "strategy_id": strategy.strategy_id,
+            "project_no": s.project_no,
+            "fiscal_year": s.fiscal_year,
+            "businesses_evaluated": s.businesses_evaluated,
+            "kpis_evaluated": s.kpis_evaluated,
+            "businesses_total": s.businesses_total,
+            "kpis_total": s.kpis_total,
+            "average_score": _text(s.average_score),
+            "below_baseline_count": s.below_baseline_count,
+            "band_0_50_count": s.band_0_50_count,
+            "band_50_100_count": s.band_50_100_count,
+            "band_100_plus_count": s.band_100_plus_count,
+            "target_achieved_count": s.target_achieved_count,
+            "source_file": source_file,
+            "source_line": s.line,
+        }
+        for s in table.summaries
+    ]
+    return {
+        "kpi": kpis,
+        "kpi_value": values,
+        "published_kpi_score": scores,
+        "published_summary": summaries,
+    }
+
+
+def replace_rows(
+    connection: duckdb.DuckDBPyConnection, table: str, strategy_ids: list[str], rows: list[dict]
+) -> int:
+    """Delete the strategies' rows from ``table`` and insert ``rows``; return the count inserted.
+
+    Deleting first makes a rerun replace, never double, what an earlier run wrote.
+    """
+    if table not in NORMALIZED_TABLES:
+        raise ValueError(f"{table} is not a normalized table")
+    connection.execute("begin transaction")
+    try:
+        connection.execute(f"delete from {table} where strategy_id in (select unnest(?))", [strategy_ids])
+        if rows:
+            frame = pd.DataFrame(rows, dtype=object)  # noqa: F841 (read by DuckDB's replacement scan)
+            connection.execute(f"insert into {table} by name select * from frame")
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    log.info("wrote %d rows to %s for %s", len(rows), table, ", ".join(strategy_ids))
+    return len(rows)

@@ -1,0 +1,146 @@
+"""Find the input files under the raw folder and recognize each one by its content.
+
+A folder with a ``strategy.toml`` holds one strategy's files; its subfolders
+belong to it unless they have a ``strategy.toml`` of their own. A file is
+recognized by what it contains, whatever it is called. A file that is no known
+format is an error naming it; only hidden files and Office lock files (``~$…``)
+are skipped, and each skip is logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from evaluation.problems import InputProblem, InputRejected
+from evaluation.published_table import looks_like_published_table
+from evaluation.strategy import STRATEGY_FILE_NAME, Strategy, load_strategy
+
+log = logging.getLogger(__name__)
+
+PUBLISHED_TABLE = "published_table"
+STRATEGY = "strategy"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file, the format recognized from its content and its checksum."""
+
+    path: Path
+    relative_path: str
+    file_format: str
+    encoding: str | None
+    size_bytes: int
+    sha256: str
+    strategy_id: str
+
+
+class EncodingError(ValueError):
+    pass
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode as UTF-8 (with or without BOM) or, failing that, CP932; never guess further."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932"), "cp932"
+    except UnicodeDecodeError as error:
+        raise EncodingError(
+            f"UTF-8 としても CP932(Shift_JIS) としても読めません(位置 {error.start}) / "
+            f"neither UTF-8 nor CP932 (Shift_JIS) text (byte offset {error.start})"
+        ) from error
+
+
+def read_text(path: Path) -> str:
+    """Read a text input file, decoded as ``decode_text`` decides."""
+    text, _ = decode_text(path.read_bytes())
+    return text
+
+
+def _skipped(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.startswith("~$")
+
+
+def recognize(path: Path) -> tuple[str, str | None]:
+    """Return (format, encoding) of one data file; raise ``InputProblem``-worded errors otherwise."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputRejected([InputProblem(path.name, None, None, "", "ファイルが空です", "the file is empty")])
+    if b"\x00" in data[:4096]:
+        raise InputRejected([InputProblem(
+            path.name, None, None, "", "文字のファイルではありません(バイナリ)。対応する形式: 公表評価表(タブ区切り)",
+            "not a text file (binary data); supported: published evaluation table (tab separated)")])
+    try:
+        text, encoding = decode_text(data)
+    except EncodingError as error:
+        raise InputRejected([InputProblem(path.name, None, None, "", str(error), "unknown text encoding")]) from error
+    if looks_like_published_table(text):
+        return PUBLISHED_TABLE, encoding
+    raise InputRejected([InputProblem(
+        path.name, None, None, text.strip().splitlines()[0][:60] if text.strip() else "",
+        "どの入力形式でもありません(公表評価表なら「No.」「事業名」「事業概要」「施策KPI」の見出し行が必要)",
+        "no known input format (a published table needs the header line No. / 事業名 / 事業概要 / 施策KPI)",
+    )])
+
+
+def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
+    """List the strategies and data files under ``raw_dir``; raise listing every problem."""
+    if not raw_dir.is_dir():
+        raise InputRejected([InputProblem(str(raw_dir), None, None, "", "入力フォルダがありません",
+                                          "the input folder does not exist (set KPI_RAW_DIR)")])
+    problems: list[InputProblem] = []
+    strategies: dict[Path, Strategy] = {}
+    for path in sorted(raw_dir.rglob(STRATEGY_FILE_NAME)):
+        try:
+            strategies[path.parent] = load_strategy(path)
+        except InputRejected as rejected:
+            problems.extend(rejected.problems)
+
+    ids = [s.strategy_id for s in strategies.values()]
+    for duplicate in {i for i in ids if ids.count(i) > 1}:
+        problems.append(InputProblem(STRATEGY_FILE_NAME, None, "strategy_id", duplicate,
+                                     "同じ strategy_id が2つのフォルダにあります",
+                                     "two folders declare the same strategy_id"))
+
+    files: list[SourceFile] = []
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        relative = path.relative_to(raw_dir).as_posix()
+        if path.name == STRATEGY_FILE_NAME or any(_skipped(p) for p in path.relative_to(raw_dir).parents
+                                                  if p != Path(".")) or _skipped(path):
+            if _skipped(path):
+                log.warning("skipped hidden or lock file %s", relative)
+            continue
+        owner = next((strategies[d] for d in [path.parent, *path.parent.parents] if d in strategies), None)
+        if owner is None:
+            problems.append(InputProblem(relative, None, None, "", f"このファイルのフォルダに {STRATEGY_FILE_NAME} がありません",
+                                         f"no {STRATEGY_FILE_NAME} in this file's folder or above"))
+            continue
+        try:
+            file_format, encoding = recognize(path)
+        except InputRejected as rejected:
+            problems.extend(
+                InputProblem(relative, p.line, p.column, p.value, p.rule_ja, p.rule_en) for p in rejected.problems
+            )
+            continue
+        data = path.read_bytes()
+        files.append(SourceFile(path, relative, file_format, encoding, len(data),
+                                hashlib.sha256(data).hexdigest(), owner.strategy_id))
+
+    if not strategies and not problems:
+        problems.append(InputProblem(str(raw_dir), None, None, "", f"{STRATEGY_FILE_NAME} がありません",
+                                     f"no {STRATEGY_FILE_NAME} found under the input folder"))
+    for strategy in strategies.values():
+        if not any(f.strategy_id == strategy.strategy_id for f in files):
+            problems.append(InputProblem(strategy.folder.name, None, None, "", "このフォルダにデータのファイルがありません",
+                                         "the strategy folder has no data files"))
+    if problems:
+        raise InputRejected(problems)
+    log.info("found %d strategies and %d data files under %s", len(strategies), len(files), raw_dir)
+    return list(strategies.values()), files

@@ -1,0 +1,1 @@
+"""Dagster wiring: definitions, jobs, resources and the command line."""

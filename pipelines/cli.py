@@ -1,0 +1,103 @@
+"""Command line of the annual refresh: `python -m pipelines.cli run` (what `make run` calls).
+
+It runs the annual_refresh job in this process, then prints the per-project
+summary in Japanese and where the outputs are. This module is the one place
+that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from evaluation.eras import era_label
+from evaluation.problems import InputRejected
+from evaluation.warehouse import connect
+
+log = logging.getLogger("pipelines.cli")
+
+
+def _user_exception(error: BaseException) -> BaseException:
+    """Return the error an asset raised, unwrapped from Dagster's step error."""
+    return getattr(error, "user_exception", None) or error
+
+
+def run_refresh() -> Path:
+    """Execute annual_refresh in process; return the published DuckDB file."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    instance = dg.DagsterInstance.get() if dg.DagsterInstance.get else dg.DagsterInstance.ephemeral()
+    result = defs.get_job_def("annual_refresh").execute_in_process(instance=instance)
+    if not result.success:
+        raise RuntimeError("annual_refresh failed")
+    resource = defs.resources["kpi_warehouse"]
+    return resource.warehouse.path
+
+
+def summary_lines(warehouse: Path) -> list[str]:
+    """The per-project summary of each strategy's latest fiscal year, in Japanese."""
+    lines: list[str] = []
+    with connect(warehouse, read_only=True) as connection:
+        strategies = connection.execute(
+            "select strategy_id, municipality, strategy_name, last_fiscal_year from strategy order by strategy_id"
+        ).fetchall()
+        for strategy_id, municipality, name, year in strategies:
+            lines.append(f"{municipality} {name} ({strategy_id}) {era_label(year)}年度 (FY{year})")
+            rows = connection.execute(
+                """
+                select basis, project_no, project_name, businesses_evaluated, kpis_evaluated,
+                       businesses_total, kpis_total, average_score, below_baseline_count,
+                       band_0_50_count, band_50_100_count, band_100_plus_count, target_achieved_count
+                from project_summary
+                where strategy_id = ? and fiscal_year = ?
+                order by basis desc, project_no
+                """,
+                [strategy_id, year],
+            ).fetchall()
+            for basis, label in (("published", "公表スコアによる集計"), ("computed", "再計算したスコアによる集計")):
+                selected = [r for r in rows if r[0] == basis]
+                if not selected:
+                    continue
+                lines.append(f"  [{label} / basis = {basis}]")
+                for _, no, project, be, ke, bt, kt, avg, below, b0, b50, b100, achieved in selected:
+                    average = "—" if avg is None else f"{avg:.2f}"
+                    lines.append(
+                        f"  ({no}) {project}  集計対象 {be}事業[{ke}KPI]／全 {bt}事業[{kt}KPI]  平均スコア {average}"
+                        f"  基準未満 {below} / 0~50 {b0} / 50~100 {b50} / 100以上 {b100} / 目標達成 {achieved}"
+                    )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pipelines.cli", description="KPI評価パイプラインの実行 / run the KPI evaluation")
+    parser.add_argument("command", choices=["run"], help="run: 年次更新を実行して集計を表示 / refresh and print the summary")
+    parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    try:
+        warehouse = run_refresh()
+    except Exception as error:  # noqa: BLE001 - the command line reports every failure the same way
+        cause = _user_exception(error)
+        print("\n更新に失敗しました。公開済みの DuckDB ファイルは変更していません。 / "
+              "The refresh failed; the published DuckDB file is unchanged.", file=sys.stderr)
+        if isinstance(cause, InputRejected):
+            for problem in cause.problems:
+                print(f"  - {problem.message}", file=sys.stderr)
+        else:
+            print(f"  {type(cause).__name__}: {cause}", file=sys.stderr)
+        return 1
+
+    print()
+    for line in summary_lines(warehouse):
+        print(line)
+    print()
+    print(f"出力 / outputs:\n  DuckDB: {warehouse}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

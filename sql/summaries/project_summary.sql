@@ -1,0 +1,170 @@
+-- project_summary: one row per strategy, project, fiscal year and basis.
+--   basis 'computed':  the scores this pipeline recomputed (kpi_score), for
+--                      every fiscal year of the strategy period;
+--   basis 'published': the scores as printed in the published table
+--                      (published_kpi_score), only for years that have them.
+-- A KPI counts as evaluated (集計対象) when it is not excluded on purpose and
+-- has a score in that year. average_score is the mean of the evaluated KPIs'
+-- scores as shown (rounded), rounded once more by the strategy's method.
+-- Bands and target_achieved follow the raw score on either basis.
+
+with
+
+kpis as (
+    select * from kpi
+),
+
+methods as (
+    select * from evaluation_method
+),
+
+bands as (
+    select * from score_band
+),
+
+strategies as (
+    select * from strategy
+),
+
+project_totals as (
+    select
+        strategy_id,
+        project_no,
+        any_value(project_name) as project_name,
+        count(distinct business_no) as businesses_total,
+        count(*) as kpis_total
+    from kpis
+    group by strategy_id, project_no
+),
+
+computed_scores as (
+    select
+        kpi_score.strategy_id,
+        kpi_score.project_no,
+        kpi_score.fiscal_year,
+        'computed' as basis,
+        kpi_score.business_no,
+        kpi_score.score,
+        kpi_score.band,
+        kpi_score.target_achieved
+    from kpi_score
+    where kpi_score.evaluated
+        and kpi_score.score is not null
+),
+
+published_scores as (
+    select
+        published_kpi_score.strategy_id,
+        kpis.project_no,
+        published_kpi_score.fiscal_year,
+        'published' as basis,
+        kpis.business_no,
+        published_kpi_score.published_score as score,
+        bands.band,
+        published_kpi_score.published_raw_score >= methods.target_achieved_threshold
+            as target_achieved
+    from published_kpi_score
+    inner join kpis
+        on published_kpi_score.strategy_id = kpis.strategy_id
+        and published_kpi_score.kpi_id = kpis.kpi_id
+    inner join methods
+        on published_kpi_score.strategy_id = methods.strategy_id
+    left join bands
+        on published_kpi_score.strategy_id = bands.strategy_id
+        and (bands.lower_bound is null or published_kpi_score.published_raw_score >= bands.lower_bound)
+        and (bands.upper_bound is null or published_kpi_score.published_raw_score < bands.upper_bound)
+    where published_kpi_score.published_score is not null
+),
+
+evaluated_scores as (
+    select * from computed_scores
+    union all
+    select * from published_scores
+),
+
+computed_years as (
+    -- every fiscal year of the strategy period gets a computed line, even one
+    -- without any evaluated KPI
+    select
+        strategies.strategy_id,
+        unnest(range(strategies.first_fiscal_year, strategies.last_fiscal_year + 1))
+            as fiscal_year,
+        'computed' as basis
+    from strategies
+),
+
+published_years as (
+    select distinct
+        strategy_id,
+        fiscal_year,
+        'published' as basis
+    from published_kpi_score
+    where published_score is not null
+),
+
+summary_keys as (
+    select
+        project_totals.*,
+        years.fiscal_year,
+        years.basis
+    from project_totals
+    inner join (select * from computed_years union all select * from published_years) as years
+        on project_totals.strategy_id = years.strategy_id
+),
+
+aggregated as (
+    select
+        strategy_id,
+        project_no,
+        fiscal_year,
+        basis,
+        count(distinct business_no) as businesses_evaluated,
+        count(*) as kpis_evaluated,
+        -- scores are DECIMAL(18, 2): x 100 gives an exact integer sum
+        sum(cast(score * 100 as hugeint)) as score_hundredths_sum,
+        count(*) filter (where band = 'below_baseline') as below_baseline_count,
+        count(*) filter (where band = '0-50') as band_0_50_count,
+        count(*) filter (where band = '50-100') as band_50_100_count,
+        count(*) filter (where band = '100+') as band_100_plus_count,
+        count(*) filter (where target_achieved) as target_achieved_count
+    from evaluated_scores
+    group by strategy_id, project_no, fiscal_year, basis
+),
+
+final as (
+    select
+        summary_keys.strategy_id,
+        summary_keys.project_no,
+        summary_keys.project_name,
+        summary_keys.fiscal_year,
+        summary_keys.basis,
+        summary_keys.businesses_total,
+        summary_keys.kpis_total,
+        coalesce(aggregated.businesses_evaluated, 0) as businesses_evaluated,
+        coalesce(aggregated.kpis_evaluated, 0) as kpis_evaluated,
+        -- mean in units of 10^-places: sum x 10^places / (count x 100)
+        to_score(
+            divide_rounded(
+                aggregated.score_hundredths_sum * cast(10 ** methods.decimal_places as hugeint),
+                cast(aggregated.kpis_evaluated as hugeint) * 100,
+                methods.rounding
+            ),
+            methods.decimal_places
+        ) as average_score,
+        coalesce(aggregated.below_baseline_count, 0) as below_baseline_count,
+        coalesce(aggregated.band_0_50_count, 0) as band_0_50_count,
+        coalesce(aggregated.band_50_100_count, 0) as band_50_100_count,
+        coalesce(aggregated.band_100_plus_count, 0) as band_100_plus_count,
+        coalesce(aggregated.target_achieved_count, 0) as target_achieved_count
+    from summary_keys
+    inner join methods
+        on summary_keys.strategy_id = methods.strategy_id
+    left join aggregated
+        on summary_keys.strategy_id = aggregated.strategy_id
+        and summary_keys.project_no = aggregated.project_no
+        and summary_keys.fiscal_year = aggregated.fiscal_year
+        and summary_keys.basis = aggregated.basis
+)
+
+select * from final
+order by strategy_id, project_no, fiscal_year, basis
