@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -30,8 +31,12 @@ def run_refresh() -> Path:
 
     from pipelines.definitions import defs
 
-    instance = dg.DagsterInstance.get() if dg.DagsterInstance.get else dg.DagsterInstance.ephemeral()
-    result = defs.get_job_def("annual_refresh").execute_in_process(instance=instance)
+    # DAGSTER_HOME (set by the Makefile) keeps the run history that `make ui` shows.
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("annual_refresh").execute_in_process(
+        instance=instance,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
     if not result.success:
         raise RuntimeError("annual_refresh failed")
     resource = defs.resources["kpi_warehouse"]
@@ -76,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipelines.cli", description="KPI評価パイプラインの実行 / run the KPI evaluation")
     parser.add_argument("command", choices=["run"], help="run: 年次更新を実行して集計を表示 / refresh and print the summary")
     parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("evaluation").setLevel(logging.INFO)
 
     try:
         warehouse = run_refresh()
