@@ -49,7 +49,7 @@ def published_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWareho
 
     rows: dict[str, list[dict]] = {name: [] for name in TABLE_SPECS}
     problems: list[InputProblem] = []
-    with kpi_warehouse.warehouse.open_staging(context.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
         inventory = dict(connection.execute("select source_file, sha256 from source_file").fetchall())
     for file in files:
         if file.file_format != PUBLISHED_TABLE:
@@ -70,7 +70,7 @@ def published_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWareho
     if problems:
         raise InputRejected(problems)
 
-    with kpi_warehouse.warehouse.open_staging(context.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
         for name, (_, order_by) in TABLE_SPECS.items():
             count = replace_rows(connection, name, list(by_id), rows[name])
             context.log.info(f"wrote {count} rows to {name}")

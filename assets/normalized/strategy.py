@@ -28,7 +28,7 @@ def strategy(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> 
         for table, rows in strategy_rows(item).items():
             tables[table].extend(rows)
 
-    with kpi_warehouse.warehouse.open_staging(context.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
         for table, rows in tables.items():
             replace_rows(connection, table, ids, rows)
         metadata = table_metadata(connection, "strategy", "strategy_id")

@@ -16,7 +16,7 @@ from pipelines.resources import KpiWarehouse
 )
 def warehouse_file(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Publish this run's staging file as KPI_WAREHOUSE."""
-    path = kpi_warehouse.warehouse.publish(context.run_id)
+    path = kpi_warehouse.warehouse.publish(context.run.run_id)
 
     size = path.stat().st_size
     context.log.info(f"published {path} ({size} bytes)")

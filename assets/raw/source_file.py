@@ -22,8 +22,8 @@ def source_file(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) 
     context.log.info(f"reading input folder {raw_dir}")
     strategies, files = discover(raw_dir)
 
-    kpi_warehouse.warehouse.start_staging(context.run_id)
-    with kpi_warehouse.warehouse.open_staging(context.run_id) as connection:
+    kpi_warehouse.warehouse.start_staging(context.run.run_id)
+    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
         count = replace_rows(connection, "source_file", [s.strategy_id for s in strategies],
                              source_file_rows(files))
         metadata = table_metadata(connection, "source_file", "strategy_id, source_file")

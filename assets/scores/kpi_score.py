@@ -20,7 +20,7 @@ from pipelines.resources import KpiWarehouse
 )
 def kpi_score(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Rebuild kpi_score from sql/scores/kpi_score.sql."""
-    with kpi_warehouse.warehouse.open_staging(context.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
         count = replace_table_from_query(connection, "kpi_score", "scores/kpi_score.sql")
         metadata = table_metadata(connection, "kpi_score", "strategy_id, kpi_id, fiscal_year")
         scored = connection.execute("select count(score) from kpi_score").fetchone()[0]

@@ -19,7 +19,7 @@ from pipelines.resources import KpiWarehouse
 )
 def project_summary(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Rebuild project_summary from sql/summaries/project_summary.sql."""
-    with kpi_warehouse.warehouse.open_staging(context.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
         count = replace_table_from_query(connection, "project_summary", "summaries/project_summary.sql")
         metadata = table_metadata(connection, "project_summary", "strategy_id, project_no, fiscal_year, basis")
         latest = connection.execute(

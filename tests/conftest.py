@@ -1,0 +1,54 @@
+"""Shared fixtures: the Otaru table and a refresh into a temporary DuckDB file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OTARU_DIR = PROJECT_ROOT / "data" / "raw" / "otaru"
+OTARU_TABLE = OTARU_DIR / "000_5dbc621b8e05bc0a.txt"
+
+
+@pytest.fixture
+def otaru_raw_dir(tmp_path: Path) -> Path:
+    """A copy of the embedded Otaru input folder that a test may change."""
+    raw = tmp_path / "raw"
+    shutil.copytree(OTARU_DIR, raw / "otaru")
+    return raw
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep tests away from the developer's data/ folder and Dagster home."""
+    monkeypatch.setenv("KPI_RAW_DIR", str(tmp_path / "unset-raw"))
+    monkeypatch.setenv("KPI_WAREHOUSE", str(tmp_path / "unset-warehouse" / "kpi.duckdb"))
+    monkeypatch.setenv("KPI_REPORTS_DIR", str(tmp_path / "unset-reports"))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+
+
+def refresh(raw_dir: Path, warehouse: Path, raise_on_error: bool = True):
+    """Materialize every asset over ``raw_dir`` into ``warehouse``, in process; return the result."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.resources import KpiWarehouse
+
+    job = defs.resolve_job_def("annual_refresh")
+    return job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"kpi_warehouse": KpiWarehouse(raw_dir=str(raw_dir), warehouse_path=str(warehouse))},
+        raise_on_error=raise_on_error,
+    )
+
+
+@pytest.fixture(scope="session")
+def otaru_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file refreshed once from the embedded Otaru data, shared read-only by tests."""
+    raw = tmp_path_factory.mktemp("otaru-raw")
+    shutil.copytree(OTARU_DIR, raw / "otaru")
+    warehouse = tmp_path_factory.mktemp("otaru-warehouse") / "kpi.duckdb"
+    refresh(raw, warehouse)
+    return warehouse
