@@ -185,6 +185,9 @@ def _load_method(section: dict, reject) -> EvaluationMethod:
 
     clamp_min = _decimal(section.get("clamp_min", default.clamp_min))
     clamp_max = _decimal(section.get("clamp_max", default.clamp_max))
+    for key, bound in (("method.clamp_min", clamp_min), ("method.clamp_max", clamp_max)):
+        if bound is not None and bound != bound.to_integral_value():
+            reject(key, bound, "上下限は整数にしてください", "clamp bounds must be whole numbers")
     if clamp_min is not None and clamp_max is not None and clamp_min >= clamp_max:
         reject("method.clamp_min", f"{clamp_min}..{clamp_max}", "clamp_min は clamp_max より小さくしてください",
                "clamp_min must be below clamp_max")

@@ -94,11 +94,13 @@ clamped as (
     select
         *,
         -- clamp bounds are whole numbers, so clamping the rounded value equals
-        -- rounding the clamped one
-        least(
-            greatest(raw_units, coalesce(cast(clamp_min as hugeint) * places_factor, raw_units)),
-            coalesce(cast(clamp_max as hugeint) * places_factor, raw_units)
-        ) as score_units
+        -- rounding the clamped one; greatest() and least() skip nulls, hence the case
+        case
+            when raw_units is not null then least(
+                greatest(raw_units, coalesce(cast(clamp_min as hugeint) * places_factor, raw_units)),
+                coalesce(cast(clamp_max as hugeint) * places_factor, raw_units)
+            )
+        end as score_units
     from raw_scores
 ),
 

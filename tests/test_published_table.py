@@ -1,0 +1,204 @@
+"""The published-table importer on the real Otaru table and on its quirks, each by rule."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from evaluation.cells import ValueStatus
+from evaluation.problems import InputRejected
+from evaluation.published_table import parse_published_table, read_published_table
+from evaluation.sources import discover
+from tests.conftest import OTARU_TABLE
+
+
+@pytest.fixture(scope="module")
+def table():
+    return read_published_table(OTARU_TABLE)
+
+
+def kpi(table, kpi_id):
+    return next(k for k in table.kpis if k.kpi_id == kpi_id)
+
+
+def test_counts(table):
+    # DOMAIN: four projects, businesses No.1-62, 73 KPIs; the summary lines add up to
+    # 16 + 21 + 21 + 15 = 73 KPIs and 11 + 19 + 18 + 14 = 62 businesses
+    assert sorted(table.projects) == [1, 2, 3, 4]
+    assert len({k.business_no for k in table.kpis}) == 62
+    assert sorted({k.business_no for k in table.kpis}) == list(range(1, 63))
+    assert len(table.kpis) == 73
+    assert len(table.summaries) == 4
+
+
+def test_per_project_totals_match_summary_lines(table):
+    for summary in table.summaries:
+        kpis = [k for k in table.kpis if k.project_no == summary.project_no]
+        assert len(kpis) == summary.kpis_total
+        assert len({k.business_no for k in kpis}) == summary.businesses_total
+
+
+def test_project_names(table):
+    # headings at lines 3, 25 ("(2) " with a space), 55 and 85
+    assert table.projects[1] == "あずまい暮らしプロジェクト"
+    assert table.projects[2] == "樽っ子プライド育成プロジェクト"
+    assert table.projects[4] == "あんしん絆再生プロジェクト"
+
+
+def test_layout_from_header(table):
+    # header line 5: 基準値(H26), H27実績値 … H30実績値, H31年度, 目標値(H31)
+    layout = table.layouts[0]
+    assert layout.baseline_fiscal_year == 2014
+    assert layout.actual_fiscal_years == (2015, 2016, 2017, 2018, 2019)
+    assert layout.target_fiscal_year == 2019
+    # one layout per page header, whatever its spelling (基準未満 / 基準未達 / 基準未滿)
+    assert [layout.line for layout in table.layouts] == [5, 27, 45, 57, 73, 87]
+
+
+def test_first_row(table):
+    # line 7: business 1, 18棟 → 36棟 against 48棟, published 60.00 / 60.00, mark ○
+    row = kpi(table, "001-1")
+    assert row.business_name == "市営住宅改善・建替事業"
+    assert row.direction == "up"
+    assert row.unit == "棟"
+    assert row.baseline.value == Decimal(18)
+    assert row.actuals[2019][0].value == Decimal(36)
+    assert row.target.value == Decimal(48)
+    assert row.published_raw_score == Decimal("60.00")
+    assert row.published_band == "50-100"
+    assert row.published_target_achieved is False
+    assert row.line == 7
+
+
+def test_continuation_row_belongs_to_previous_business(table):
+    # line 12: first three cells empty, second KPI of business 5
+    row = kpi(table, "005-2")
+    assert row.business_no == 5
+    assert row.kpi_name == "移住ワンストップ窓口を利用した移住世帯数"
+    assert row.unit == "世帯"
+    assert row.line == 12
+
+
+def test_row_with_extra_cell(table):
+    # line 50: nine cells before ↗ instead of eight; the surplus is a trailing —
+    row = kpi(table, "028-2")
+    assert row.baseline.value == Decimal("34.4")
+    assert row.actuals[2016][0].value == Decimal("19.3")
+    assert row.actuals[2019][0].status is ValueStatus.MISSING
+    assert row.target.value == Decimal("45.0")
+    assert any("extra cell" in note for note in row.notes)
+
+
+def test_row_with_one_cell_short(table):
+    # line 36: seven cells before ↗; the scores are printed as one —
+    row = kpi(table, "018-1")
+    assert row.actuals[2016][0].value == Decimal("90.7")
+    assert row.actuals[2018][0].value == Decimal("91.0")
+    assert row.actuals[2019][0].status is ValueStatus.MISSING
+    assert row.published_score is None
+    assert any("one cell missing" in note for note in row.notes)
+
+
+def test_missing_markers(table):
+    assert kpi(table, "021-1").actuals[2019][0].status is ValueStatus.MISSING  # line 39 "—人"
+    assert kpi(table, "048-1").actuals[2019][0].status is ValueStatus.TO_BE_REPORTED  # line 82
+    assert kpi(table, "049-1").actuals[2019][0].status is ValueStatus.UNDETERMINED  # line 89
+
+
+def test_band_marks_read_by_symbol(table):
+    # line 75: ○ printed in the 100以上 column; the symbol decides
+    assert kpi(table, "041-1").published_band == "50-100"
+    # line 11: ◎ and ☆
+    assert kpi(table, "005-1").published_band == "100+"
+    assert kpi(table, "005-1").published_target_achieved is True
+    # line 33: ×
+    assert kpi(table, "015-1").published_band == "below_baseline"
+
+
+def test_summary_lines(table):
+    # line 23 and, for project (4), line 104 with its counts on line 105
+    first, *_, last = table.summaries
+    assert (first.businesses_evaluated, first.kpis_evaluated) == (10, 15)
+    assert (first.businesses_total, first.kpis_total) == (11, 16)
+    assert first.average_score == Decimal("63.08")
+    assert (first.below_baseline_count, first.band_0_50_count, first.band_50_100_count,
+            first.band_100_plus_count, first.target_achieved_count) == (0, 6, 4, 5, 5)
+    assert last.average_score == Decimal("-20.39")
+    assert (last.below_baseline_count, last.band_0_50_count, last.band_50_100_count,
+            last.band_100_plus_count, last.target_achieved_count) == (7, 3, 4, 0, 0)
+    assert last.line == 104
+
+
+def test_excluded_business_keeps_its_figures(table):
+    # line 10: business 4 has actuals but its scores are printed as —
+    row = kpi(table, "004-1")
+    assert row.actuals[2019][0].value == Decimal(1)
+    assert row.published_score is None
+
+
+HEADER = "No.\t事業名\t事業概要\t施策KPI\t基準値(H26)\tH27実績値\tH28実績値\tH29実績値\tH30実績値\tH31年度\t\t\t目標値(H31)"
+
+
+def parse(lines: list[str]):
+    return parse_published_table("\n".join(["(1)テストプロジェクト", HEADER, *lines]), "test.txt")
+
+
+def test_unknown_arrow_names_line():
+    with pytest.raises(InputRejected) as error:
+        parse(["1\t事業\t概要\tKPI\t1件\t2件\t3件\t4件\t5件\t6件\t50.00\t50.00\t⇒\t11件\t○"])
+    problem = error.value.problems[0]
+    assert problem.line == 3
+    assert "arrow" in problem.rule_en
+
+
+def test_bad_value_names_line_and_column():
+    with pytest.raises(InputRejected) as error:
+        parse(["1\t事業\t概要\tKPI\t1件\t2件\t1,2,3件\t4件\t5件\t6件\t50.00\t50.00\t↗\t11件\t○"])
+    problem = error.value.problems[0]
+    assert (problem.line, problem.column, problem.value) == (3, 7, "1,2,3件")
+    assert "桁区切り" in problem.message
+
+
+def test_every_problem_is_reported():
+    with pytest.raises(InputRejected) as error:
+        parse([
+            "1\t事業\t概要\tKPI\t1件\tabc\t3件\t4件\t5件\t6件\t50.00\t50.00\t↗\t11件\t○",
+            "2\t事業\t概要\tKPI\t1件\t2件\t3件\t4件\t5件\t6件\t50.00\t50.00\t↗\txyz\t○",
+        ])
+    assert [p.line for p in error.value.problems] == [3, 4]
+
+
+def test_two_cells_short_is_rejected():
+    # a row that lost two figures must not shift values between years
+    with pytest.raises(InputRejected) as error:
+        parse(["1\t事業\t概要\tKPI\t1件\t2件\t3件\t4件\t50.00\t50.00\t↗\t11件\t○"])
+    assert "cells before the direction arrow" in error.value.problems[0].rule_en
+
+
+def test_unknown_file_is_named(tmp_path: Path):
+    folder = tmp_path / "raw" / "city"
+    folder.mkdir(parents=True)
+    (folder / "strategy.toml").write_text(
+        '[strategy]\nstrategy_id = "city"\nmunicipality = "市"\nname = "戦略"\n'
+        "first_fiscal_year = 2015\nlast_fiscal_year = 2019\n",
+        encoding="utf-8",
+    )
+    (folder / "table.txt").write_text(OTARU_TABLE.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "memo.txt").write_text("会議のメモ\n", encoding="utf-8")
+    with pytest.raises(InputRejected) as error:
+        discover(tmp_path / "raw")
+    assert [p.source_file for p in error.value.problems] == ["city/memo.txt"]
+    assert "no known input format" in error.value.problems[0].rule_en
+
+
+def test_table_found_whatever_its_name(tmp_path: Path):
+    folder = tmp_path / "raw" / "city"
+    folder.mkdir(parents=True)
+    (folder / "strategy.toml").write_text(
+        '[strategy]\nstrategy_id = "city"\nmunicipality = "市"\nname = "戦略"\n'
+        "first_fiscal_year = 2015\nlast_fiscal_year = 2019\n",
+        encoding="utf-8",
+    )
+    (folder / "評価表_最終版(2).dat").write_bytes(OTARU_TABLE.read_bytes())
+    _, files = discover(tmp_path / "raw")
+    assert [f.file_format for f in files] == ["published_table"]
