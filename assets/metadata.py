@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import duckdb
 import dagster as dg
+import duckdb
 
 PREVIEW_ROWS = 5
 

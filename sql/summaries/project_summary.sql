@@ -136,12 +136,12 @@ final as (
         summary_keys.strategy_id,
         summary_keys.project_no,
         summary_keys.project_name,
-        summary_keys.fiscal_year,
+        cast(summary_keys.fiscal_year as integer) as fiscal_year,
         summary_keys.basis,
-        summary_keys.businesses_total,
-        summary_keys.kpis_total,
-        coalesce(aggregated.businesses_evaluated, 0) as businesses_evaluated,
-        coalesce(aggregated.kpis_evaluated, 0) as kpis_evaluated,
+        cast(summary_keys.businesses_total as integer) as businesses_total,
+        cast(summary_keys.kpis_total as integer) as kpis_total,
+        cast(coalesce(aggregated.businesses_evaluated, 0) as integer) as businesses_evaluated,
+        cast(coalesce(aggregated.kpis_evaluated, 0) as integer) as kpis_evaluated,
         -- mean in units of 10^-places: sum x 10^places / (count x 100)
         to_score(
             divide_rounded(
@@ -151,11 +151,11 @@ final as (
             ),
             methods.decimal_places
         ) as average_score,
-        coalesce(aggregated.below_baseline_count, 0) as below_baseline_count,
-        coalesce(aggregated.band_0_50_count, 0) as band_0_50_count,
-        coalesce(aggregated.band_50_100_count, 0) as band_50_100_count,
-        coalesce(aggregated.band_100_plus_count, 0) as band_100_plus_count,
-        coalesce(aggregated.target_achieved_count, 0) as target_achieved_count
+        cast(coalesce(aggregated.below_baseline_count, 0) as integer) as below_baseline_count,
+        cast(coalesce(aggregated.band_0_50_count, 0) as integer) as band_0_50_count,
+        cast(coalesce(aggregated.band_50_100_count, 0) as integer) as band_50_100_count,
+        cast(coalesce(aggregated.band_100_plus_count, 0) as integer) as band_100_plus_count,
+        cast(coalesce(aggregated.target_achieved_count, 0) as integer) as target_achieved_count
     from summary_keys
     inner join methods
         on summary_keys.strategy_id = methods.strategy_id
