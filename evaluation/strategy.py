@@ -46,7 +46,7 @@ OTARU_BANDS = (
 
 @dataclass(frozen=True)
 class EvaluationMethod:
-    """How one strategy turns baseline, actual and target into a score.
+    """The parameters that turn one strategy's baseline, actual and target into a score.
 
     progress: (actual - baseline) / (target - baseline) x 100
     achievement: actual / target x 100

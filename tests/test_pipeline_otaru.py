@@ -19,7 +19,7 @@ def rows(db, sql, params=()):
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-# The four published FY2019 project lines (DOMAIN.md, Otaru table lines 23, 53, 83, 104-105):
+# The four published FY2019 project lines (Otaru table lines 23, 53, 83, 104-105):
 # (businesses evaluated, KPIs evaluated, businesses total, KPIs total, average,
 #  基準未満, 0~50, 50~100, 100以上, 目標達成)
 PUBLISHED_LINES = {

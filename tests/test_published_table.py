@@ -22,7 +22,7 @@ def kpi(table, kpi_id):
 
 
 def test_counts(table):
-    # DOMAIN: four projects, businesses No.1-62, 73 KPIs; the summary lines add up to
+    # The table has four projects, businesses No.1-62, 73 KPIs; the summary lines add up to
     # 16 + 21 + 21 + 15 = 73 KPIs and 11 + 19 + 18 + 14 = 62 businesses
     assert sorted(table.projects) == [1, 2, 3, 4]
     assert len({k.business_no for k in table.kpis}) == 62
