@@ -1,6 +1,6 @@
 # The two commands a planning office needs: `make run` and `make test`.
 # Both create the virtual environment from requirements.lock when it is missing.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
