@@ -59,7 +59,7 @@ def replace_table_from_query(
     connection: duckdb.DuckDBPyConnection, table: str, query_file: str
 ) -> int:
     """Rebuild ``table`` from the SELECT in ``query_file``; return its row count."""
-    if table not in ("kpi_score", "project_summary"):
+    if table not in ("kpi_score", "project_summary", "kpi_outlook"):
         raise ValueError(f"{table} is not a table built from a query file")
     create_macros(connection)
     connection.execute(f"create or replace table {table} as {read_sql(query_file)}")

@@ -5,8 +5,9 @@
 -- "/": ratios are taken on HUGEINTs scaled from DECIMAL(18, 6) values, and
 -- rounded with integer division, which is exact.
 
--- A DECIMAL(18, 6) value as an integer count of millionths.
-create or replace temp macro millionths(x) as cast(x * 1000000 as hugeint);
+-- A DECIMAL(18, 6) value as an integer count of millionths. The cast to
+-- DECIMAL(38, 6) first keeps DuckDB from overflowing an 18-digit product.
+create or replace temp macro millionths(x) as cast(cast(x as decimal(38, 6)) * 1000000 as hugeint);
 
 -- n / d rounded to an integer: rounding 'half_up' rounds half away from zero
 -- (四捨五入, as Excel's ROUND does); 'truncate' rounds toward zero.
