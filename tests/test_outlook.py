@@ -67,3 +67,25 @@ def test_decreasing_kpi(db):
 def test_every_kpi_and_year(db):
     # 73 KPIs x 5 as-of years (H27-H31)
     assert db.execute("select count(*) from kpi_outlook").fetchone()[0] == 365
+
+
+def test_backtest_figures_in_docs(db):
+    # docs/forecast.md quotes this table: status as of H29 against target achieved in H31
+    table = db.execute(
+        """
+        select o.outlook_status,
+               count(*),
+               count(*) filter (where s.target_achieved),
+               count(*) filter (where not s.target_achieved)
+        from kpi_outlook o
+        join kpi_score s using (strategy_id, kpi_id)
+        where o.as_of_fiscal_year = 2017 and s.fiscal_year = 2019 and o.evaluated
+        group by all
+        """
+    ).fetchall()
+    assert sorted(table) == [
+        ("behind", 5, 2, 3),
+        ("not_enough_data", 5, 1, 4),
+        ("on_track", 14, 5, 9),
+        ("unlikely", 42, 5, 37),
+    ]
