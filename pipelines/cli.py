@@ -77,6 +77,17 @@ def summary_lines(warehouse: Path) -> list[str]:
     return lines
 
 
+def report_lines(warehouse: Path) -> list[str]:
+    """Where each report of the run was written, one line per file that exists."""
+    from evaluation.reports.outputs import report_files
+    from pipelines.definitions import defs
+
+    reports_dir = defs.resources["kpi_warehouse"].reports_path
+    with connect(warehouse, read_only=True) as connection:
+        files = report_files(connection, reports_dir)
+    return [f"  {label}: {path}" for label, path in files if path.exists()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipelines.cli", description="KPI評価パイプラインの実行 / run the KPI evaluation")
     parser.add_argument("command", choices=["run"], help="run: 年次更新を実行して集計を表示 / refresh and print the summary")
@@ -102,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print()
     print(f"出力 / outputs:\n  DuckDB: {warehouse}")
+    for line in report_lines(warehouse):
+        print(line)
     return 0
 
 

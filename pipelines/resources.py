@@ -11,6 +11,7 @@ from evaluation.warehouse import PROJECT_ROOT, Warehouse
 
 DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_WAREHOUSE = "data/warehouse/kpi.duckdb"
+DEFAULT_REPORTS_DIR = "data/reports"
 
 
 def _resolve(path_text: str) -> Path:
@@ -23,6 +24,7 @@ class KpiWarehouse(dg.ConfigurableResource):
 
     raw_dir: str = ""
     warehouse_path: str = ""
+    reports_dir: str = ""  # empty: KPI_REPORTS_DIR, else data/reports
 
     @property
     def raw_path(self) -> Path:
@@ -31,3 +33,8 @@ class KpiWarehouse(dg.ConfigurableResource):
     @property
     def warehouse(self) -> Warehouse:
         return Warehouse(_resolve(self.warehouse_path or os.environ.get("KPI_WAREHOUSE", DEFAULT_WAREHOUSE)))
+
+    @property
+    def reports_path(self) -> Path:
+        """The folder of the workbook, HTML report and CSV exports."""
+        return _resolve(self.reports_dir or os.environ.get("KPI_REPORTS_DIR", DEFAULT_REPORTS_DIR))

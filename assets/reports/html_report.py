@@ -1,0 +1,45 @@
+"""The single-file HTML report of each strategy, with its charts embedded."""
+
+import dagster as dg
+
+from evaluation.reports import queries
+from evaluation.reports.files import html_report_path
+from evaluation.reports.html_report import write_html_report
+from evaluation.warehouse import connect
+from pipelines.resources import KpiWarehouse
+
+
+@dg.asset(
+    group_name="reports",
+    kinds={"html"},
+    deps=["warehouse_file", "project_summary", "kpi_score"],
+    description=(
+        "評価レポート(HTML 1ファイル、グラフ埋め込み、ネットワーク不要)。プロジェクトごとに年度別の平均スコア、"
+        "評価区分の内訳、最新年度の施策KPIごとのスコア、目標未達成の施策KPIの表。"
+        " / Single-file HTML report with embedded charts, per project."
+    ),
+)
+def html_report(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
+    """Write <reports>/<strategy>/report.html from the published DuckDB file."""
+    reports_dir = kpi_warehouse.reports_path
+    written = []
+    with connect(kpi_warehouse.warehouse.path, read_only=True) as connection:
+        for strategy in queries.strategies(connection):
+            if queries.latest_scored_year(connection, strategy.strategy_id) is None:
+                context.log.warning(f"{strategy.strategy_id} has no scored KPI; no HTML report written")
+                continue
+            path = html_report_path(reports_dir, strategy.strategy_id)
+            written.append(write_html_report(connection, strategy.strategy_id, path))
+
+    for result in written:
+        context.log.info(
+            f"wrote {result.path}: FY{result.fiscal_year}, {result.charts} charts, "
+            f"{result.below_target_rows} KPIs below target"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "paths": dg.MetadataValue.json([str(result.path) for result in written]),
+            "charts": sum(result.charts for result in written),
+            "below_target_rows": sum(result.below_target_rows for result in written),
+        }
+    )

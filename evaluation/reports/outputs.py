@@ -1,0 +1,29 @@
+"""The list of report files a refresh writes, for the command line to show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from evaluation.reports import queries
+from evaluation.reports.csv_export import EXPORTED_TABLES
+from evaluation.reports.files import csv_path, html_report_path, workbook_path
+
+
+def report_files(connection: duckdb.DuckDBPyConnection, reports_dir: Path) -> list[tuple[str, Path]]:
+    """Return (Japanese label, path) of every report the report assets write from this file."""
+    files: list[tuple[str, Path]] = []
+    for strategy in queries.strategies(connection):
+        year = queries.latest_scored_year(connection, strategy.strategy_id)
+        if year is None:
+            continue
+        for basis in queries.bases_for_year(connection, strategy.strategy_id, year):
+            label = f"評価表 Excel ({strategy.strategy_id}, FY{year}, {queries.BASIS_LABELS_JA[basis]})"
+            files.append((label, workbook_path(reports_dir, strategy.strategy_id, year, basis)))
+        files.append((f"評価レポート HTML ({strategy.strategy_id})", html_report_path(reports_dir, strategy.strategy_id)))
+    for table in EXPORTED_TABLES:
+        if queries.table_exists(connection, table):
+            files.append((f"CSV {table} (日本語の見出し・BOM付き)", csv_path(reports_dir, table, japanese=True)))
+            files.append((f"CSV {table} (英語の列名)", csv_path(reports_dir, table, japanese=False)))
+    return files
