@@ -39,7 +39,14 @@ def refresh(raw_dir: Path, warehouse: Path, raise_on_error: bool = True):
     job = defs.resolve_job_def("annual_refresh")
     return job.execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
-        resources={"kpi_warehouse": KpiWarehouse(raw_dir=str(raw_dir), warehouse_path=str(warehouse))},
+        resources={
+            "kpi_warehouse": KpiWarehouse(
+                raw_dir=str(raw_dir),
+                warehouse_path=str(warehouse),
+                # reports beside the DuckDB file, never in the developer's data/reports
+                reports_dir=str(warehouse.parent / "reports"),
+            )
+        },
         raise_on_error=raise_on_error,
     )
 

@@ -27,6 +27,10 @@ from evaluation.reports.workbook import summary_label
 log = logging.getLogger(__name__)
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+INTRODUCTION = (
+    "スコアは DuckDB ファイルの表 kpi_score と project_summary から作った、再計算したスコア(basis = computed)です。"
+    "公表された評価表の平均スコアは灰色の四角で示します。スコアは±100で打ち切り、評価区分は補正前スコアによります。"
+)
 STYLE = """
 body { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif;
        margin: 2em auto; max-width: 1100px; color: #222; line-height: 1.5; }
@@ -207,9 +211,7 @@ def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, p
 </head>
 <body>
 <h1>{escape(title)}</h1>
-<p class="note">{escape(strategy.municipality)}。スコアは DuckDB ファイルの表 kpi_score と project_summary から作った、
-再計算したスコア(basis = computed)です。公表された評価表の平均スコアは灰色の四角で示します。
-スコアは±100で打ち切り、評価区分は補正前スコアによります。</p>
+<p class="note">{escape(strategy.municipality)}。{INTRODUCTION}</p>
 <ul>{contents}</ul>
 {"".join(sections)}
 {_discrepancy_section(connection, strategy_id)}

@@ -1,0 +1,315 @@
+"""The workbook, HTML report and CSV exports a refresh writes, checked against the DuckDB tables.
+
+Expected values come from the Otaru table (data/raw/otaru/000_5dbc621b8e05bc0a.txt):
+line numbers below are lines of that file.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from evaluation.reports.files import write_atomically
+from evaluation.reports.workbook import write_workbook
+
+PROJECT_SHEETS = [
+    "(1)あずまい暮らしプロジェクト",
+    "(2)樽っ子プライド育成プロジェクト",
+    "(3)にぎわい再生プロジェクト",
+    "(4)あんしん絆再生プロジェクト",
+]
+# Columns of a project sheet for FY2019 (first year FY2015): A No. .. D 施策KPI, E 基準値(H26),
+# F-I H27-H30実績値, J-L H31 実績値/補正前スコア/スコア, M arrow, N 目標値(H31), O-R bands, S 目標達成.
+HEADERS = [
+    "No.", "事業名", "事業概要", "施策KPI", "基準値(H26)", "H27実績値", "H28実績値", "H29実績値", "H30実績値",
+    "実績値", "補正前スコア", "スコア", "方向", "目標値(H31)", "基準未満", "0~50", "50~100", "100以上", "目標達成",
+]
+FIRST_DATA_ROW = 5
+# The four published summary lines for H31 (lines 23, 53, 83, 104-105):
+# evaluated/all businesses[KPIs], average, counts 基準未満 0~50 50~100 100以上 目標達成.
+PUBLISHED_SUMMARIES = {
+    "(1)あずまい暮らしプロジェクト": ("(集計対象 10事業[15KPI]／全 11事業[16KPI])", 63.08, [0, 6, 4, 5, 5]),
+    "(2)樽っ子プライド育成プロジェクト": ("(集計対象 16事業[17KPI]／全 19事業[21KPI])", 28.60, [4, 4, 6, 3, 3]),
+    "(3)にぎわい再生プロジェクト": ("(集計対象 17事業[20KPI]／全 18事業[21KPI])", 42.24, [4, 5, 6, 5, 5]),
+    "(4)あんしん絆再生プロジェクト": ("(集計対象 13事業[14KPI]／全 14事業[15KPI])", -20.39, [7, 3, 4, 0, 0]),
+}
+
+
+@pytest.fixture(scope="module")
+def reports_dir(otaru_warehouse: Path) -> Path:
+    """The reports the session refresh wrote beside its DuckDB file (see conftest.refresh)."""
+    return otaru_warehouse.parent / "reports"
+
+
+def _summary_row(sheet) -> int:
+    """Return the row of the sheet's summary line, the last row written."""
+    return sheet.max_row
+
+
+def _kpi_rows(sheet) -> list[tuple]:
+    return [
+        tuple(cell.value for cell in row)
+        for row in sheet.iter_rows(min_row=FIRST_DATA_ROW, max_row=_summary_row(sheet) - 1)
+    ]
+
+
+def test_workbook_files_per_basis(reports_dir):
+    # FY2019 has published scores, so both bases get a workbook.
+    names = sorted(path.name for path in (reports_dir / "otaru-2015").glob("*.xlsx"))
+    assert names == ["evaluation_FY2019_computed.xlsx", "evaluation_FY2019_published.xlsx"]
+
+
+def test_workbook_layout(reports_dir):
+    workbook = load_workbook(reports_dir / "otaru-2015" / "evaluation_FY2019_published.xlsx")
+    assert workbook.sheetnames == PROJECT_SHEETS + ["公表値との差異"]
+    sheet = workbook["(1)あずまい暮らしプロジェクト"]
+
+    # Row 4 holds the sub-headers of the year group; every other header sits in row 3.
+    headers = [sheet.cell(row=4, column=c).value or sheet.cell(row=3, column=c).value for c in range(1, 20)]
+    assert headers == HEADERS
+    assert sheet["J3"].value == "H31年度"  # the evaluated year spans J:L
+    assert "J3:L3" in {str(merged) for merged in sheet.merged_cells.ranges}
+    assert sheet.freeze_panes == "A5"
+    assert "basis = published" in sheet["A2"].value
+    # 事業概要 is capped at 44 and wraps; No. needs little room.
+    assert sheet.column_dimensions["C"].width == 44
+    assert sheet.column_dimensions["A"].width == 5
+    assert sheet["C5"].alignment.wrap_text
+
+
+def test_workbook_values_keep_units(reports_dir):
+    workbook = load_workbook(reports_dir / "otaru-2015" / "evaluation_FY2019_published.xlsx")
+    sheet = workbook["(1)あずまい暮らしプロジェクト"]
+    rows = {row[0]: FIRST_DATA_ROW + index for index, row in enumerate(_kpi_rows(sheet)) if row[0]}
+
+    # Line 16, No.8: baseline 1,199件, H31 actual 185件, target 830件.
+    snow = rows[8]
+    assert sheet.cell(row=snow, column=5).value == 1199
+    assert sheet.cell(row=snow, column=5).number_format == '#,##0"件"'
+    assert sheet.cell(row=snow, column=10).value == 185
+    assert sheet.cell(row=snow, column=14).number_format == '0"件"'
+    # Line 8, No.2: H27 and H28 actuals are —, kept as text.
+    assert sheet.cell(row=rows[2], column=6).value == "—"
+    assert sheet.cell(row=rows[2], column=6).data_type == "s"
+
+    project_2 = workbook["(2)樽っ子プライド育成プロジェクト"]
+    # Line 29, No.12: baseline 75.85%, H31 actual 81.40%, target 90%.
+    assert project_2["A5"].value == 12
+    assert project_2["E5"].value == 75.85
+    assert project_2["E5"].number_format == '0.00"%"'
+    assert project_2["J5"].number_format == '0.00"%"'
+    assert project_2["N5"].number_format == '0"%"'
+
+
+def test_workbook_fy2019_matches_published_table(reports_dir):
+    workbook = load_workbook(reports_dir / "otaru-2015" / "evaluation_FY2019_published.xlsx")
+    sheet = workbook["(1)あずまい暮らしプロジェクト"]
+    rows = {row[0]: row for row in _kpi_rows(sheet) if row[0]}
+
+    # Line 7, No.1: 60.00 60.00 ↗ 48棟, mark ○ under 50~100.
+    assert rows[1][10:14] == (60.0, 60.0, "↗", 48)
+    assert rows[1][14:19] == (None, None, "○", None, None)
+    # Line 10, No.4 is excluded: — in both scores and in every band column.
+    assert rows[4][10:12] == ("—", "—")
+    assert rows[4][14:19] == ("—",) * 5
+    # Line 11, No.5: raw 129.17, clamped to 100.00, ◎ and ☆.
+    assert rows[5][10:12] == (129.17, 100.0)
+    assert rows[5][14:19] == (None, None, None, "◎", "☆")
+    # Line 15, 007-2 as published: 30.00 (recomputing gives 6.00).
+    second_kpi_of_7 = _kpi_rows(sheet)[8]
+    assert second_kpi_of_7[3] == "特定空家等で除却・解体以外では正された件数"
+    assert second_kpi_of_7[10:12] == (30.0, 30.0)
+
+    for name, (label, average, counts) in PUBLISHED_SUMMARIES.items():
+        project = workbook[name]
+        row = _summary_row(project)
+        assert project.cell(row=row, column=1).value == label, name
+        assert project.cell(row=row, column=11).value == "平均スコア", name
+        assert project.cell(row=row, column=12).value == average, name
+        assert [project.cell(row=row, column=c).value for c in range(15, 20)] == counts, name
+
+
+def test_workbook_computed_matches_kpi_score(reports_dir, otaru_warehouse):
+    workbook = load_workbook(reports_dir / "otaru-2015" / "evaluation_FY2019_computed.xlsx")
+    with duckdb.connect(str(otaru_warehouse), read_only=True) as connection:
+        expected = connection.execute(
+            """
+            select kpi.project_no, kpi.kpi_name,
+                case when kpi.evaluated and kpi_score.score is not null then kpi_score.raw_score end,
+                case when kpi.evaluated and kpi_score.score is not null then kpi_score.score end
+            from kpi
+            left join kpi_score
+                on kpi.strategy_id = kpi_score.strategy_id and kpi.kpi_id = kpi_score.kpi_id
+                and kpi_score.fiscal_year = 2019
+            order by kpi.project_no, kpi.business_no, kpi.kpi_seq
+            """
+        ).fetchall()
+        averages = dict(
+            connection.execute(
+                "select project_no, average_score from project_summary "
+                "where fiscal_year = 2019 and basis = 'computed'"
+            ).fetchall()
+        )
+
+    shown = []
+    for number, name in enumerate(PROJECT_SHEETS, start=1):
+        sheet = workbook[name]
+        shown += [(number, row[3], row[10], row[11]) for row in _kpi_rows(sheet)]
+        assert sheet.cell(row=_summary_row(sheet), column=12).value == float(averages[number])
+    as_sheet = [
+        (project, kpi_name, "—" if raw is None else float(raw), "—" if score is None else float(score))
+        for project, kpi_name, raw, score in expected
+    ]
+    assert shown == as_sheet
+    # The recomputed averages differ from the published ones in (1) and (4).
+    assert float(averages[1]) == 61.48
+    assert float(averages[4]) == -19.49
+
+
+def test_discrepancy_sheet_from_kpi_score(reports_dir):
+    workbook = load_workbook(reports_dir / "otaru-2015" / "evaluation_FY2019_published.xlsx")
+    sheet = workbook["公表値との差異"]
+    assert "kpi_score" in sheet["A2"].value
+    rows = [tuple(cell.value for cell in row) for row in sheet.iter_rows(min_row=4)]
+    # 007-2 (line 15): published 30.00, recomputed (3-0)/(50-0)x100 = 6.00.
+    # 059-1 (line 100): published 86.67, recomputed 151/152x100 = 99.34.
+    assert [row[3] for row in rows] == ["007-2", "059-1"]
+    assert rows[0][5:8] == (30.0, 6.0, -24.0)
+    assert rows[1][5:8] == (86.67, 99.34, 12.67)
+
+
+def test_discrepancy_sheet_prefers_table(otaru_warehouse, tmp_path):
+    copy = tmp_path / "kpi.duckdb"
+    shutil.copyfile(otaru_warehouse, copy)
+    with duckdb.connect(str(copy)) as connection:
+        # A made-up row, so the sheet can only have it from score_discrepancy.
+        connection.execute(
+            "create table score_discrepancy as select 'otaru-2015' as strategy_id, '001-1' as kpi_id, "
+            "2019 as fiscal_year, 61.00::decimal(18, 2) as published_raw_score, 60.00::decimal(18, 2) as raw_score"
+        )
+    with duckdb.connect(str(copy), read_only=True) as connection:
+        result = write_workbook(connection, "otaru-2015", 2019, "computed", tmp_path / "book.xlsx")
+    assert result.discrepancy_source == "score_discrepancy"
+    sheet = load_workbook(tmp_path / "book.xlsx")["公表値との差異"]
+    headers = [cell.value for cell in sheet[3]]
+    assert headers == ["事業No.", "事業名", "施策KPI", "KPI ID", "年度", "公表 補正前スコア", "補正前スコア"]
+    assert [cell.value for cell in sheet[4]] == [1, "市営住宅改善・建替事業", "市営住宅の改善・建替の実施棟数",
+                                                 "001-1", 2019, 61.0, 60.0]
+
+
+def _read_csv(path: Path, encoding: str) -> list[list[str]]:
+    with open(path, encoding=encoding, newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_csv_project_summary(reports_dir, otaru_warehouse):
+    japanese = reports_dir / "csv" / "project_summary.ja.csv"
+    english = reports_dir / "csv" / "project_summary.csv"
+    assert japanese.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert not english.read_bytes().startswith(b"\xef\xbb\xbf")
+
+    japanese_rows = _read_csv(japanese, "utf-8-sig")
+    english_rows = _read_csv(english, "utf-8")
+    assert japanese_rows[0][:4] == ["戦略ID", "プロジェクトNo.", "プロジェクト名", "年度"]
+    assert "平均スコア" in japanese_rows[0]
+    assert japanese_rows[1:] == english_rows[1:]
+
+    with duckdb.connect(str(otaru_warehouse), read_only=True) as connection:
+        result = connection.execute("select * from project_summary order by strategy_id, project_no, fiscal_year, basis")
+        columns = [description[0] for description in result.description]
+        expected = result.fetchall()
+    assert english_rows[0] == columns
+    assert len(english_rows) - 1 == len(expected) == 24  # 4 projects x (5 computed years + 1 published)
+    average = columns.index("average_score")
+    assert [row[average] for row in english_rows[1:]] == [str(row[average]) for row in expected]
+
+    published_2019 = {
+        row[1]: row[average] for row in english_rows[1:] if row[3] == "2019" and row[4] == "published"
+    }
+    # The published lines; a negative average stays a plain number, with no apostrophe.
+    assert published_2019 == {"1": "63.08", "2": "28.60", "3": "42.24", "4": "-20.39"}
+
+
+def test_csv_kpi_score(reports_dir, otaru_warehouse):
+    rows = _read_csv(reports_dir / "csv" / "kpi_score.csv", "utf-8")
+    header = rows[0]
+    by_key = {(row[header.index("kpi_id")], row[header.index("fiscal_year")]): row for row in rows[1:]}
+    with duckdb.connect(str(otaru_warehouse), read_only=True) as connection:
+        count = connection.execute("select count(*) from kpi_score").fetchone()[0]
+    assert len(by_key) == count == 337  # every reported actual value is scored
+    # 004-1 (line 10): (1-5)/(6-5)x100 = -400.00, clamped -100.00, not evaluated.
+    row = by_key[("004-1", "2019")]
+    assert row[header.index("raw_score")] == "-400.00"
+    assert row[header.index("score")] == "-100.00"
+    assert row[header.index("evaluated")] == "false"
+    japanese_header = _read_csv(reports_dir / "csv" / "kpi_score.ja.csv", "utf-8-sig")[0]
+    assert japanese_header[header.index("raw_score")] == "補正前スコア"
+
+
+def test_html_report_content(reports_dir, otaru_warehouse):
+    page = (reports_dir / "otaru-2015" / "report.html").read_text(encoding="utf-8")
+    # 3 charts in each of the 4 projects, all embedded.
+    assert page.count('src="data:image/svg+xml;base64,') == 12
+    assert "<script" not in page
+    assert "http://" not in page and "https://" not in page
+    assert "default-src 'none'" in page
+    with duckdb.connect(str(otaru_warehouse), read_only=True) as connection:
+        below = connection.execute(
+            "select count(*) from kpi_score where fiscal_year = 2019 and evaluated "
+            "and score is not null and not target_achieved"
+        ).fetchone()[0]
+    # One table row per KPI below target, plus one header row per project table,
+    # plus the discrepancy table (a header row and 2 rows).
+    assert page.count("<tr>") == below + 4 + 3
+    assert "(1)あずまい暮らしプロジェクト" in page
+
+
+def test_write_atomically_keeps_old_file(tmp_path):
+    target = tmp_path / "book.xlsx"
+    target.write_bytes(b"old")
+
+    def fail_halfway(path: Path) -> None:
+        path.write_bytes(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomically(target, fail_halfway)
+    assert target.read_bytes() == b"old"
+    assert [path.name for path in tmp_path.iterdir()] == ["book.xlsx"]
+
+
+def test_cli_prints_report_paths(tmp_path, monkeypatch, capsys, otaru_raw_dir):
+    from pipelines import cli
+
+    monkeypatch.setenv("KPI_RAW_DIR", str(otaru_raw_dir))
+    monkeypatch.setenv("KPI_WAREHOUSE", str(tmp_path / "warehouse" / "kpi.duckdb"))
+    monkeypatch.setenv("KPI_REPORTS_DIR", str(tmp_path / "reports"))
+    assert cli.main(["run"]) == 0
+
+    output = capsys.readouterr().out
+    for relative in (
+        "otaru-2015/evaluation_FY2019_published.xlsx",
+        "otaru-2015/evaluation_FY2019_computed.xlsx",
+        "otaru-2015/report.html",
+        "csv/project_summary.ja.csv",
+        "csv/project_summary.csv",
+        "csv/kpi_score.ja.csv",
+    ):
+        path = tmp_path / "reports" / relative
+        assert f": {path}" in output, relative
+        assert path.exists(), relative
+
+
+def test_decimal_scores_stay_exact(reports_dir):
+    # 28.60 keeps its trailing zero in the CSV, as printed on line 53.
+    rows = _read_csv(reports_dir / "csv" / "published_summary.csv", "utf-8")
+    header = rows[0]
+    averages = [Decimal(row[header.index("average_score")]) for row in rows[1:]]
+    assert [row[header.index("average_score")] for row in rows[1:]] == ["63.08", "28.60", "42.24", "-20.39"]
+    assert sum(averages) == Decimal("113.53")  # 63.08 + 28.60 + 42.24 - 20.39

@@ -1,0 +1,103 @@
+"""Names that start like a formula stay text in the workbook and the CSVs; negative numbers stay numbers."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from evaluation.reports.safety import csv_safe, starts_like_formula
+from evaluation.reports.workbook import _SheetWriter
+from tests.conftest import OTARU_DIR, OTARU_TABLE, refresh
+
+# (line of the Otaru table, cell index, new name). Lines 7 and 9 are No.1 and No.3.
+RENAMES = [
+    (7, 1, '=HYPERLINK("http://example.invalid","住宅")'),
+    (7, 3, "+市営住宅の実施棟数"),
+    (9, 1, "-住宅エコリフォーム"),
+    (9, 3, "@助成件数"),
+]
+
+
+@pytest.fixture(scope="module")
+def formula_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Reports of the Otaru table with business and KPI names that start like formulas."""
+    raw = tmp_path_factory.mktemp("formula-raw") / "otaru"
+    raw.mkdir()
+    shutil.copyfile(OTARU_DIR / "strategy.toml", raw / "strategy.toml")
+    lines = OTARU_TABLE.read_text(encoding="utf-8").split("\n")
+    for line_no, index, name in RENAMES:
+        cells = lines[line_no - 1].split("\t")
+        cells[index] = name
+        lines[line_no - 1] = "\t".join(cells)
+    (raw / OTARU_TABLE.name).write_text("\n".join(lines), encoding="utf-8")
+
+    warehouse = tmp_path_factory.mktemp("formula-warehouse") / "kpi.duckdb"
+    refresh(raw.parent, warehouse)
+    return warehouse.parent / "reports"
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+2", "+81", "-5", "@SUM(A1)", "\tname", "\rname", "＝1", "＋1", "－1", "＠A"]
+)
+def test_formula_prefixes_detected(text):
+    assert starts_like_formula(text)
+    assert csv_safe(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["市営住宅", "1,199件", "—", -20.39, 0])
+def test_plain_values_unchanged(value):
+    assert csv_safe(value) == value
+
+
+def test_workbook_names_stay_text(formula_reports):
+    for basis in ("computed", "published"):
+        workbook = load_workbook(formula_reports / "otaru-2015" / f"evaluation_FY2019_{basis}.xlsx")
+        sheet = workbook["(1)あずまい暮らしプロジェクト"]
+        # Rows 5 and 7 are No.1 and No.3; B is 事業名 and D is 施策KPI.
+        for coordinate, name in (("B5", RENAMES[0][2]), ("D5", RENAMES[1][2]), ("B7", RENAMES[2][2]),
+                                 ("D7", RENAMES[3][2])):
+            cell = sheet[coordinate]
+            assert cell.value == name, coordinate
+            assert cell.data_type == "s", coordinate
+            assert cell.quotePrefix, coordinate
+        # No.61 (line 101): (10-13)/(16-13)x100 = -100.00 stays a number.
+        project_4 = workbook["(4)あんしん絆再生プロジェクト"]
+        row = next(r for r in project_4.iter_rows(min_row=5) if r[0].value == 61)
+        assert row[10].value == -100
+        assert row[10].data_type == "n"
+
+
+def test_csv_names_prefixed(formula_reports):
+    for name, encoding in (("kpi.csv", "utf-8"), ("kpi.ja.csv", "utf-8-sig")):
+        with open(formula_reports / "csv" / name, encoding=encoding, newline="") as handle:
+            rows = list(csv.reader(handle))
+        by_id = {row[1]: row for row in rows[1:]}
+        # business_name and kpi_name: columns 6 and 9 of table kpi (sql/normalized/kpi.sql)
+        business, kpi_name = 5, 8
+        assert by_id["001-1"][business] == "'" + RENAMES[0][2]
+        assert by_id["001-1"][kpi_name] == "'" + RENAMES[1][2]
+        assert by_id["003-1"][business] == "'" + RENAMES[2][2]
+        assert by_id["003-1"][kpi_name] == "'" + RENAMES[3][2]
+        # An ordinary name is left alone.
+        assert by_id["002-1"][business] == "既存借上公営住宅事業"
+
+    with open(formula_reports / "csv" / "published_summary.csv", encoding="utf-8", newline="") as handle:
+        averages = [row[7] for row in list(csv.reader(handle))[1:]]
+    # Line 104: -20.39 is a number and keeps its minus sign without an apostrophe.
+    assert averages == ["63.08", "28.60", "42.24", "-20.39"]
+
+
+def test_writer_tab_and_full_width_names():
+    # A tab or CR cannot reach the workbook through the tab-separated table, so the writer is tested directly.
+    sheet = Workbook().active
+    writer = _SheetWriter(sheet)
+    for row, name in enumerate(["\t=1+2", "\r@A1", "＝SUM(A1)", "#N/A", "=A1"], start=1):
+        cell = writer.text(row, 1, name)
+        assert cell.value == name
+        assert cell.data_type == "s"
+    assert sheet["A1"].quotePrefix
+    assert not sheet["A4"].quotePrefix  # "#N/A" is no formula, only kept from becoming an error value
