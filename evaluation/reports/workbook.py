@@ -43,6 +43,7 @@ DISCREPANCY_SHEET = "公表値との差異"
 MAX_TEXT_WIDTHS = {"事業名": 24, "事業概要": 44, "施策KPI": 36}
 MAX_OTHER_WIDTH = 16
 MIN_WIDTH = 5
+LINE_HEIGHT = 15  # points per wrapped line at the default 11 pt font
 # Characters an Excel sheet name cannot contain, and its maximum length.
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_MAX = 31
@@ -137,6 +138,19 @@ class _SheetWriter:
         if score is None:
             return self.text(row, column, NOT_EVALUATED)
         return self.number(row, column, score, score_format(score), f"{score}")
+
+    def fit_wrapped_rows(self, rows: range, columns: tuple[int, ...]) -> None:
+        """Set row heights for wrapped text; openpyxl does not measure, and LibreOffice keeps one line."""
+        from openpyxl.utils import get_column_letter
+
+        for row in rows:
+            lines = 1
+            for column in columns:
+                text = self.sheet.cell(row=row, column=column).value
+                width = self.sheet.column_dimensions[get_column_letter(column)].width or MIN_WIDTH
+                if isinstance(text, str):
+                    lines = max(lines, -(-display_width(text) // max(1, int(width) - 1)))
+            self.sheet.row_dimensions[row].height = LINE_HEIGHT * lines
 
     def fit_columns(self, headers: list[str]) -> None:
         from openpyxl.utils import get_column_letter
@@ -308,15 +322,23 @@ def _write_project_sheet(
 
     row = FIRST_DATA_ROW
     wrapped = Alignment(vertical="top", wrap_text=True)
+    centered = Alignment(vertical="top", horizontal="center")  # marks, arrows and — in value columns
+    top = Alignment(vertical="top")
     for kpi in table.rows:
         _write_kpi_row(writer, row, kpi, layout, mark)
-        for column in (2, 3, 4):
-            sheet.cell(row=row, column=column).alignment = wrapped
+        for cell in sheet[row]:
+            if cell.column in (2, 3, 4):
+                cell.alignment = wrapped
+            elif cell.column >= 5 and cell.data_type == "s":
+                cell.alignment = centered
+            else:
+                cell.alignment = top
         row += 1
     _write_summary(writer, row, table.summary, layout)
 
     sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=1)
     writer.fit_columns(layout.headers)
+    writer.fit_wrapped_rows(range(FIRST_DATA_ROW, row), (2, 3, 4))
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
