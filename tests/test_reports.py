@@ -221,7 +221,9 @@ def test_csv_project_summary(reports_dir, otaru_warehouse):
     assert japanese_rows[1:] == english_rows[1:]
 
     with duckdb.connect(str(otaru_warehouse), read_only=True) as connection:
-        result = connection.execute("select * from project_summary order by strategy_id, project_no, fiscal_year, basis")
+        result = connection.execute(
+            "select * from project_summary order by strategy_id, project_no, fiscal_year, basis"
+        )
         columns = [description[0] for description in result.description]
         expected = result.fetchall()
     assert english_rows[0] == columns

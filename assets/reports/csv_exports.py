@@ -12,7 +12,8 @@ from pipelines.resources import KpiWarehouse
     kinds={"csv"},
     deps=["warehouse_file", "project_summary", "kpi_score"],
     description=(
-        "表の CSV 出力。<表名>.ja.csv は BOM 付き UTF-8・日本語の見出し(Excel 用)、<表名>.csv は UTF-8・英語の列名(ツール用)。"
+        "表の CSV 出力。<表名>.ja.csv は BOM 付き UTF-8・日本語の見出し(Excel 用)、"
+        "<表名>.csv は UTF-8・英語の列名(ツール用)。"
         "数式として読まれうる文字で始まる名前には ' を付ける。"
         " / CSV exports of project_summary, published_summary, kpi_score, kpi (and score_discrepancy when present)."
     ),
@@ -26,7 +27,9 @@ def csv_exports(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) 
         context.log.info(f"exported {export.rows} rows of {export.table} to {export.japanese_path.parent}")
     return dg.MaterializeResult(
         metadata={
-            "paths": dg.MetadataValue.json([str(e.japanese_path) for e in exports] + [str(e.english_path) for e in exports]),
+            "paths": dg.MetadataValue.json(
+                [str(export.japanese_path) for export in exports] + [str(export.english_path) for export in exports]
+            ),
             "rows": dg.MetadataValue.json({export.table: export.rows for export in exports}),
         }
     )

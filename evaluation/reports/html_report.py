@@ -48,7 +48,7 @@ td.number { text-align: right; white-space: nowrap; }
 
 @dataclass(frozen=True)
 class HtmlReportResult:
-    """What the report holds, for the log and the asset metadata."""
+    """Counts of one written HTML report, for the log and the asset metadata."""
 
     path: Path
     fiscal_year: int
@@ -101,7 +101,9 @@ def _project_section(
     """Return the section's HTML, its chart count and its below-target row count."""
     by_year = {summary.fiscal_year: summary for summary in history}
     averages = [by_year[year].average_score if year in by_year else None for year in years]
-    counts = [[by_year[year].band_counts.get(band.band, 0) if year in by_year else 0 for year in years] for band in bands]
+    counts = [
+        [by_year[year].band_counts.get(band.band, 0) if year in by_year else 0 for year in years] for band in bands
+    ]
     band_index = {band.band: index for index, band in enumerate(bands)}
     heading = f"({table.project_no}){table.project_name}"
 
@@ -157,13 +159,13 @@ def _discrepancy_section(connection: duckdb.DuckDBPyConnection, strategy_id: str
     found = discrepancies(connection, strategy_id)
     if not found.rows:
         return "<h2>公表値との差異</h2><p>公表された評価表のスコアは、すべて再計算と一致しました。</p>"
-    rows = [["—" if value is None else value for value in row] for row in found.rows]
-    return (
-        "<h2>公表値との差異</h2>"
-        f'<p class="note">公表された評価表のスコアと、同じ行から再計算したスコアが異なる行です(出典の表: {escape(found.source_table)})。'
-        "上のグラフと表は再計算したスコアによります。</p>"
-        + _table([label_ja(column) for column in found.columns], [[str(v) if isinstance(v, bool) else v for v in row] for row in rows])
+    rows = [[str(value) if isinstance(value, bool) else value for value in row] for row in found.rows]
+    note = (
+        "公表された評価表のスコアと、同じ行から再計算したスコアが異なる行です"
+        f"(出典の表: {escape(found.source_table)})。上のグラフと表は再計算したスコアによります。"
     )
+    headers = [label_ja(column) for column in found.columns]
+    return f'<h2>公表値との差異</h2><p class="note">{note}</p>' + _table(headers, rows)
 
 
 def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, path: Path) -> HtmlReportResult:

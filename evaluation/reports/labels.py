@@ -28,7 +28,7 @@ COLUMN_LABELS_JA = {
     "target_text": "目標値(表記)",
     "actual_value": "実績値",
     "evaluated": "集計対象",
-    "exclusion_reason": "集計対象外の理由",
+    "exclusion_reason": "除外理由",
     # scores
     "raw_score": "補正前スコア",
     "score": "スコア",

@@ -21,7 +21,8 @@ def report_files(connection: duckdb.DuckDBPyConnection, reports_dir: Path) -> li
         for basis in queries.bases_for_year(connection, strategy.strategy_id, year):
             label = f"評価表 Excel ({strategy.strategy_id}, FY{year}, {queries.BASIS_LABELS_JA[basis]})"
             files.append((label, workbook_path(reports_dir, strategy.strategy_id, year, basis)))
-        files.append((f"評価レポート HTML ({strategy.strategy_id})", html_report_path(reports_dir, strategy.strategy_id)))
+        html_path = html_report_path(reports_dir, strategy.strategy_id)
+        files.append((f"評価レポート HTML ({strategy.strategy_id})", html_path))
     for table in EXPORTED_TABLES:
         if queries.table_exists(connection, table):
             files.append((f"CSV {table} (日本語の見出し・BOM付き)", csv_path(reports_dir, table, japanese=True)))

@@ -51,7 +51,7 @@ SHEET_NAME_MAX = 31
 
 @dataclass(frozen=True)
 class WorkbookResult:
-    """What a workbook holds, for the log and the asset metadata."""
+    """Counts of one written workbook, for the log and the asset metadata."""
 
     path: Path
     project_sheets: int
@@ -71,7 +71,9 @@ def number_format(cell: queries.ValueCell) -> str:
     match = re.search(r"\d[\d,]*(?:\.(\d+))?", folded)
     grouped = match is not None and "," in match.group(0)
     places = len(match.group(1)) if match and match.group(1) else 0
-    pattern = ("#,##0" if grouped else "0") + ("." + "0" * places if places else "")
+    pattern = "#,##0" if grouped else "0"
+    if places:
+        pattern += "." + "0" * places
     if cell.unit:
         pattern += '"' + cell.unit.replace('"', "") + '"'
     return pattern
@@ -310,7 +312,8 @@ def _write_project_sheet(
     writer = _SheetWriter(sheet)
     layout = _layout(strategy, fiscal_year, table, bands)
 
-    writer.text(TITLE_ROW, 1, f"({table.project_no}){table.project_name}", measure=False).font = Font(bold=True, size=14)
+    title = writer.text(TITLE_ROW, 1, f"({table.project_no}){table.project_name}", measure=False)
+    title.font = Font(bold=True, size=14)
     writer.text(
         NOTE_ROW,
         1,
