@@ -1,5 +1,7 @@
 # The two commands a planning office needs: `make run` and `make test`.
 # Both create the virtual environment from requirements.lock when it is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +13,10 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	@# This machine's pip settings name local index folders that may not exist;
+	@# their "Location ... is ignored" warnings are filtered, every other line is kept.
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock 2>&1 \
+		| { grep -v "^WARNING: Location 'file:" || true; }
 	touch $(STAMP)
 
 $(DAGSTER_HOME)/dagster.yaml: pipelines/dagster.yaml
@@ -20,7 +25,7 @@ $(DAGSTER_HOME)/dagster.yaml: pipelines/dagster.yaml
 
 ## run: refresh every asset on data/raw and print the per-project summary
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m pipelines.cli run
+	$(BIN)/python -m pipelines.cli run $(ARGS)
 
 ## test: run the whole test suite
 test: $(STAMP) $(DAGSTER_HOME)/dagster.yaml

@@ -116,7 +116,7 @@ def parse_cell(text: str) -> ParsedCell:
         note = None
         if written != "\u2014":
             name = MISSING_MARKERS.get(written, unicodedata.name(written, "?"))
-            note = f"missing marker U+{ord(written):04X} {name}"
+            note = f"欠測の記号に U+{ord(written):04X} を使用 / missing marker U+{ord(written):04X} {name}"
         return ParsedCell(raw, ValueStatus.MISSING, None, unit, note)
 
     unit = _strip_marker(folded, UNDETERMINED_WORDS)

@@ -20,6 +20,7 @@ class InputProblem:
     rule_ja: str
     rule_en: str
     severity: str = "error"  # "error" stops the run; "warning" is recorded and shown
+    key: str | None = None  # a key of a settings file such as strategy.toml, e.g. "method.rounding"
 
     @property
     def location_ja(self) -> str:
@@ -28,6 +29,8 @@ class InputProblem:
             parts.append(f"{self.line}行目")
         if self.column is not None:
             parts.append(f"{self.column}列目" if isinstance(self.column, int) else f"列「{self.column}」")
+        if self.key is not None:
+            parts.append(f"項目「{self.key}」")
         return " ".join(parts)
 
     @property
@@ -37,15 +40,16 @@ class InputProblem:
             parts.append(f"line {self.line}")
         if self.column is not None:
             parts.append(f"column {self.column}")
+        if self.key is not None:
+            parts.append(f"key {self.key}")
         return ", ".join(parts)
 
     @property
     def message(self) -> str:
-        """The message as shown: Japanese first, then English."""
-        return (
-            f"{self.location_ja}: 値「{self.value}」: {self.rule_ja} / "
-            f"{self.location_en}: value {self.value!r}: {self.rule_en}"
-        )
+        """The message as shown: Japanese first, then English; an empty value is left out."""
+        value_ja = f"値「{self.value}」: " if self.value else ""
+        value_en = f"value {self.value!r}: " if self.value else ""
+        return f"{self.location_ja}: {value_ja}{self.rule_ja} / {self.location_en}: {value_en}{self.rule_en}"
 
 
 class InputRejected(Exception):

@@ -422,9 +422,11 @@ class _Reader:
             not c.strip() or parse_cell_status(c) is ValueStatus.MISSING for c in score_part
         ):
             if found > expected:
-                notes.append(f"one extra cell before the direction arrow ({found} cells, {expected} expected)")
+                notes.append(f"方向の前のセルが1つ多い({found}個、本来{expected}個) / "
+                             f"one extra cell before the direction arrow ({found} cells, {expected} expected)")
                 return value_cells[:expected]
-            notes.append(f"one cell missing before the direction arrow ({found} cells, {expected} expected)")
+            notes.append(f"方向の前のセルが1つ少ない({found}個、本来{expected}個) / "
+                         f"one cell missing before the direction arrow ({found} cells, {expected} expected)")
             return [*value_cells, "—"]
         self.problem(
             line,

@@ -93,15 +93,18 @@ def recognize(path: Path) -> tuple[str, str | None]:
 def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
     """List the strategies and data files under ``raw_dir``; raise listing every problem."""
     if not raw_dir.is_dir():
-        raise InputRejected([InputProblem(str(raw_dir), None, None, "", "入力フォルダがありません",
+        raise InputRejected([InputProblem(str(raw_dir), None, None, "",
+                                          "入力フォルダがありません(環境変数 KPI_RAW_DIR で指定します)",
                                           "the input folder does not exist (set KPI_RAW_DIR)")])
     problems: list[InputProblem] = []
     strategies: dict[Path, Strategy] = {}
+    invalid_strategy_dirs: set[Path] = set()
     for path in sorted(raw_dir.rglob(STRATEGY_FILE_NAME)):
         try:
-            strategies[path.parent] = load_strategy(path)
+            strategies[path.parent] = load_strategy(path, path.relative_to(raw_dir).as_posix())
         except InputRejected as rejected:
             problems.extend(rejected.problems)
+            invalid_strategy_dirs.add(path.parent)
 
     ids = [s.strategy_id for s in strategies.values()]
     for duplicate in {i for i in ids if ids.count(i) > 1}:
@@ -117,7 +120,11 @@ def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
             if _skipped(path):
                 log.warning("skipped hidden or lock file %s", relative)
             continue
-        owner = next((strategies[d] for d in [path.parent, *path.parent.parents] if d in strategies), None)
+        owner_dir = next((d for d in [path.parent, *path.parent.parents]
+                          if d in strategies or d in invalid_strategy_dirs), None)
+        if owner_dir in invalid_strategy_dirs:
+            continue  # its strategy.toml is invalid, which is already reported
+        owner = strategies.get(owner_dir)
         if owner is None:
             problems.append(InputProblem(relative, None, None, "", f"このファイルのフォルダに {STRATEGY_FILE_NAME} がありません",
                                          f"no {STRATEGY_FILE_NAME} in this file's folder or above"))

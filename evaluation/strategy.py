@@ -100,26 +100,48 @@ def _decimal(value: object) -> Decimal | None:
     return Decimal(str(value))
 
 
-def load_strategy(path: Path) -> Strategy:
-    """Read a strategy.toml; raise ``InputRejected`` naming every invalid key."""
+# Every key strategy.toml may have; any other key is rejected, so a typo is not silently ignored.
+KNOWN_KEYS = {
+    "strategy": {"strategy_id", "municipality", "name", "first_fiscal_year", "last_fiscal_year"},
+    "method": {"formula_up", "formula_down", "formula_maintain", "clamp_min", "clamp_max", "rounding",
+               "decimal_places", "average_of", "target_achieved_threshold", "target_achieved_mark", "bands"},
+    "exclusions": {"business_no", "kpi_seq", "reason"},
+}
+
+
+def load_strategy(path: Path, display_name: str | None = None) -> Strategy:
+    """Read a strategy.toml; raise ``InputRejected`` naming every invalid key.
+
+    ``display_name`` is how messages name the file, e.g. "otaru/strategy.toml".
+    """
+    name = display_name or path.name
     problems: list[InputProblem] = []
 
     def reject(key: str, value: object, rule_ja: str, rule_en: str) -> None:
-        problems.append(InputProblem(path.name, None, key, str(value), rule_ja, rule_en))
+        problems.append(InputProblem(name, None, None, str(value), rule_ja, rule_en, key=key))
 
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputRejected(
-            [InputProblem(path.name, None, None, "", "TOML として読めません", f"invalid TOML: {error}")]
+            [InputProblem(name, None, None, "", f"TOML として読めません({error})", f"invalid TOML: {error}")]
         ) from error
 
     section = document.get("strategy")
     if not isinstance(section, dict):
         raise InputRejected(
-            [InputProblem(path.name, None, "[strategy]", "", "[strategy] の表がありません",
-                          "the [strategy] table is missing")]
+            [InputProblem(name, None, None, "", "[strategy] の表がありません", "the [strategy] table is missing",
+                          key="[strategy]")]
         )
+    for table, known in KNOWN_KEYS.items():
+        entries = document.get(table, {})
+        for entry in entries if isinstance(entries, list) else [entries]:
+            for key in sorted(set(entry) - known):
+                reject(f"{table}.{key}", entry[key], f"知らない項目です(使える項目: {', '.join(sorted(known))})",
+                       f"unknown key (known keys: {', '.join(sorted(known))})")
+    for key in sorted(set(document) - set(KNOWN_KEYS)):
+        reject(key, "", "知らない表です([strategy] [method] [[exclusions]] が使えます)",
+               "unknown table (use [strategy], [method], [[exclusions]])")
     for key in ("strategy_id", "municipality", "name", "first_fiscal_year", "last_fiscal_year"):
         if key not in section:
             reject(key, "", f"[strategy] に {key} がありません", f"[strategy] lacks {key}")

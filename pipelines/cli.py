@@ -25,8 +25,13 @@ def _user_exception(error: BaseException) -> BaseException:
     return getattr(error, "user_exception", None) or error
 
 
-def run_refresh() -> Path:
-    """Execute annual_refresh in process; return the published DuckDB file."""
+def run_refresh(verbose: bool = False) -> Path:
+    """Execute annual_refresh in process; return the published DuckDB file.
+
+    Dagster's own console log (step events, stack traces) is shown only with
+    ``verbose``; the full record of every run stays in the run history that
+    `make ui` shows.
+    """
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -35,7 +40,7 @@ def run_refresh() -> Path:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def("annual_refresh").execute_in_process(
         instance=instance,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
     )
     if not result.success:
         raise RuntimeError("annual_refresh failed")
@@ -91,12 +96,15 @@ def report_lines(warehouse: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipelines.cli", description="KPI評価パイプラインの実行 / run the KPI evaluation")
     parser.add_argument("command", choices=["run"], help="run: 年次更新を実行して集計を表示 / refresh and print the summary")
-    parser.parse_args(argv)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="処理の記録(英語)も表示する / also show the run log (English)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("evaluation").setLevel(logging.INFO)
+    logging.getLogger("evaluation").setLevel(logging.INFO if args.verbose else logging.WARNING)
 
+    print("年次更新を実行しています… / running the annual refresh…", file=sys.stderr)
     try:
-        warehouse = run_refresh()
+        warehouse = run_refresh(verbose=args.verbose)
     except Exception as error:  # noqa: BLE001 - the command line reports every failure the same way
         cause = _user_exception(error)
         print("\n更新に失敗しました。公開済みの DuckDB ファイルは変更していません。 / "
@@ -106,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  - {problem.message}", file=sys.stderr)
         else:
             print(f"  {type(cause).__name__}: {cause}", file=sys.stderr)
+        print("詳しい記録は make ui の実行履歴(Runs)か、make run ARGS=-v で表示できます。 / "
+              "Details: the run history in make ui (Runs), or make run ARGS=-v.", file=sys.stderr)
         return 1
 
     print()

@@ -202,3 +202,33 @@ def test_table_found_whatever_its_name(tmp_path: Path):
     (folder / "評価表_最終版(2).dat").write_bytes(OTARU_TABLE.read_bytes())
     _, files = discover(tmp_path / "raw")
     assert [f.file_format for f in files] == ["published_table"]
+
+
+def write_strategy(folder: Path, extra: str = "") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "strategy.toml").write_text(
+        '[strategy]\nstrategy_id = "city"\nmunicipality = "市"\nname = "戦略"\n'
+        f"first_fiscal_year = 2015\nlast_fiscal_year = 2019\n{extra}",
+        encoding="utf-8",
+    )
+    (folder / "table.txt").write_bytes(OTARU_TABLE.read_bytes())
+
+
+def test_invalid_strategy_reported_once(tmp_path: Path):
+    # an invalid setting is one problem, named by folder and key; the table beside it is not blamed
+    write_strategy(tmp_path / "raw" / "city", '[method]\nrounding = "bankers"\n')
+    with pytest.raises(InputRejected) as error:
+        discover(tmp_path / "raw")
+    problems = error.value.problems
+    assert len(problems) == 1
+    assert problems[0].source_file == "city/strategy.toml"
+    assert problems[0].key == "method.rounding"
+    assert "項目「method.rounding」" in problems[0].message
+
+
+def test_unknown_strategy_key_rejected(tmp_path: Path):
+    write_strategy(tmp_path / "raw" / "city", "[method]\nround = \"half_up\"\n")
+    with pytest.raises(InputRejected) as error:
+        discover(tmp_path / "raw")
+    assert [p.key for p in error.value.problems] == ["method.round"]
+    assert "unknown key" in error.value.problems[0].rule_en

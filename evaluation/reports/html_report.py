@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 INTRODUCTION = (
     "スコアは DuckDB ファイルの表 kpi_score と project_summary から作った、再計算したスコア(basis = computed)です。"
-    "公表された評価表の平均スコアは灰色の四角で示します。スコアは±100で打ち切り、評価区分は補正前スコアによります。"
+    "公表された評価表の平均スコアは灰色の四角で示します。スコアは補正前スコアを −100〜100 の範囲に収めた値で、評価区分は補正前スコアによります。"
 )
 STYLE = """
 body { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif;
