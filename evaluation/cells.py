@@ -66,8 +66,13 @@ UNDETERMINED_WORDS = ("未確定",)
 TO_BE_REPORTED_WORDS = ("後日報告",)
 
 # Minus signs that mean "negative" in front of a number. NFKC turns U+FF0D into
-# "-" but leaves U+2212 alone, so both are mapped explicitly.
-MINUS_SIGNS = ("\u2212", "\uff0d", "\u2012", "\u2013")
+# "-" but leaves U+2212 alone, so both are mapped explicitly. Japanese accounts
+# also write a negative figure with a leading triangle: ▲120 or △120.
+MINUS_SIGNS = ("\u2212", "\uff0d", "\u2012", "\u2013", "\u25b2", "\u25b3")
+
+# Excel stores numbers as IEEE doubles and shows at most 15 significant digits,
+# so a float read from a workbook is taken at that precision.
+EXCEL_SIGNIFICANT_DIGITS = 15
 
 _NUMBER = re.compile(
     r"""^
@@ -91,6 +96,22 @@ def normalize_text(text: str) -> str:
         if folded.startswith(minus) and len(folded) > 1:
             folded = "-" + folded[len(minus) :]
     return folded
+
+
+def excel_number(value: int | float) -> Decimal:
+    """Return the decimal an Excel number cell shows, e.g. 0.7585 -> Decimal("0.7585").
+
+    openpyxl returns a float; taking it at Excel's 15 significant digits drops
+    the binary noise (0.30000000000000004 -> 0.3) without inventing digits.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a boolean cell is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    number = Decimal(format(value, f".{EXCEL_SIGNIFICANT_DIGITS}g"))
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
 
 
 def _strip_marker(text: str, words: tuple[str, ...]) -> str | None:

@@ -2,9 +2,11 @@
 
 A folder with a ``strategy.toml`` holds one strategy's files; its subfolders
 belong to it unless they have a ``strategy.toml`` of their own. A file is
-recognized by what it contains, whatever it is called. A file that is no known
-format is an error naming it; only hidden files and Office lock files (``~$…``)
-are skipped, and each skip is logged.
+recognized by what it contains, whatever it is called: a published table by
+its header line, an .xlsx workbook or a CSV file as a KPI master or a yearly
+submission by its header row. A file that is no known format is an error naming
+it; only hidden files and Office lock files (``~$…``) are skipped, and each skip
+is logged.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from evaluation.strategy import STRATEGY_FILE_NAME, Strategy, load_strategy
 log = logging.getLogger(__name__)
 
 PUBLISHED_TABLE = "published_table"
+KPI_MASTER = "kpi_master"
+SUBMISSION = "submission"
 STRATEGY = "strategy"
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other Office binary files
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+SUPPORTED_JA = "公表評価表(タブ区切り)、KPIマスター・実績報告(.xlsx か CSV)"
+SUPPORTED_EN = "published evaluation table (tab separated), KPI master or submission (.xlsx or CSV)"
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,18 @@ class EncodingError(ValueError):
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode as UTF-8 (with or without BOM) or, failing that, CP932; never guess further."""
+    """Decode as UTF-8 (with or without BOM) or, failing that, CP932; never guess further.
+
+    Each step is strict: a byte sequence invalid in UTF-8 moves on to CP932, and
+    one invalid in CP932 too raises ``EncodingError``. CP932 is Windows'
+    Shift_JIS, which has ① and 髙 that plain Shift_JIS lacks. UTF-16 (Excel's
+    "Unicode text") is rejected with the way out rather than decoded.
+    """
+    if data.startswith(_UTF16_BOMS):
+        raise EncodingError(
+            "UTF-16 の文字のファイルには対応していません。Excel で「CSV UTF-8」として保存し直してください / "
+            "UTF-16 text is not supported; save the file again as CSV UTF-8"
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
     try:
@@ -69,25 +90,66 @@ def _skipped(path: Path) -> bool:
 
 
 def recognize(path: Path) -> tuple[str, str | None]:
-    """Return (format, encoding) of one data file; raise ``InputProblem``-worded errors otherwise."""
+    """Return (format, encoding) of one data file; raise ``InputRejected`` naming the file otherwise."""
     data = path.read_bytes()
     if not data.strip():
         raise InputRejected([InputProblem(path.name, None, None, "", "ファイルが空です", "the file is empty")])
-    if b"\x00" in data[:4096]:
+    if data.startswith(_ZIP_MAGIC):
+        return _recognize_workbook(path), None
+    if data.startswith(_OLE2_MAGIC):
         raise InputRejected([InputProblem(
-            path.name, None, None, "", "文字のファイルではありません(バイナリ)。対応する形式: 公表評価表(タブ区切り)",
-            "not a text file (binary data); supported: published evaluation table (tab separated)")])
+            path.name, None, None, "", "古い Excel 形式(.xls)には対応していません。.xlsx で保存し直してください",
+            "the legacy .xls format is not supported; save the workbook as .xlsx")])
+    if b"\x00" in data[:4096] and not data.startswith(_UTF16_BOMS):
+        raise InputRejected([InputProblem(
+            path.name, None, None, "", f"文字のファイルではありません(バイナリ)。対応する形式: {SUPPORTED_JA}",
+            f"not a text file (binary data); supported: {SUPPORTED_EN}")])
     try:
         text, encoding = decode_text(data)
     except EncodingError as error:
         raise InputRejected([InputProblem(path.name, None, None, "", str(error), "unknown text encoding")]) from error
     if looks_like_published_table(text):
+        log.info("recognized %s as %s (encoding %s)", path.name, PUBLISHED_TABLE, encoding)
         return PUBLISHED_TABLE, encoding
+
+    from evaluation.intake.formats import format_of_grids
+    from evaluation.intake.sheets import read_csv
+
+    grid, _ = read_csv(path, path.name)
+    file_format = format_of_grids([grid])
+    if file_format is not None:
+        log.info("recognized %s as %s (CSV, encoding %s)", path.name, file_format, encoding)
+        return file_format, encoding
     raise InputRejected([InputProblem(
         path.name, None, None, text.strip().splitlines()[0][:60] if text.strip() else "",
-        "どの入力形式でもありません(公表評価表なら「No.」「事業名」「事業概要」「施策KPI」の見出し行が必要)",
-        "no known input format (a published table needs the header line No. / 事業名 / 事業概要 / 施策KPI)",
+        "どの入力形式でもありません(公表評価表なら「No.」「事業名」「事業概要」「施策KPI」の見出し行、"
+        "KPIマスターなら「KPIコード」「方向」「目標値」、実績報告なら「KPIコード」「実績値」「状態」の見出しが必要)",
+        "no known input format (a published table needs the header line No. / 事業名 / 事業概要 / 施策KPI; "
+        "a KPI master KPIコード / 方向 / 目標値; a submission KPIコード / 実績値 / 状態)",
     )])
+
+
+def _recognize_workbook(path: Path) -> str:
+    """Return the format of an .xlsx workbook from its sheets' header rows."""
+    from evaluation.intake.formats import format_of_grids
+    from evaluation.intake.sheets import read_workbook
+
+    try:
+        grids = read_workbook(path, path.name)
+    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign zip file
+        raise InputRejected([InputProblem(
+            path.name, None, None, "", f"Excel ファイル(.xlsx)として開けません: {type(error).__name__}",
+            f"cannot open the file as an .xlsx workbook: {error}")]) from error
+    file_format = format_of_grids(grids)
+    if file_format is None:
+        sheets = ", ".join(g.sheet for g in grids)
+        raise InputRejected([InputProblem(
+            path.name, None, None, sheets,
+            "どのシートにも KPIマスター(KPIコード・方向・目標値)か実績報告(KPIコード・実績値・状態)の見出しがありません",
+            "no sheet has the header of a KPI master (KPIコード / 方向 / 目標値) "
+            "or a submission (KPIコード / 実績値 / 状態)")])
+    log.info("recognized %s as %s (xlsx, sheets %s)", path.name, file_format, ", ".join(g.sheet for g in grids))
+    return file_format
 
 
 def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:

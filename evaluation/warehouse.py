@@ -30,6 +30,8 @@ NORMALIZED_TABLES = (
     "score_band",
     "kpi",
     "kpi_value",
+    "kpi_value_history",
+    "submission_status",
     "published_kpi_score",
     "published_summary",
 )

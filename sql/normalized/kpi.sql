@@ -19,10 +19,11 @@ create table kpi (
     target_fiscal_year integer not null,
     target_value decimal(18, 6),
     target_text varchar not null,
-    evaluated boolean not null,           -- false when excluded in strategy.toml
+    evaluated boolean not null,           -- false when excluded (KPI master or strategy.toml)
     exclusion_reason varchar,
     source_file varchar not null,
     source_line integer not null,
     notes varchar,                        -- quirks met while reading the row
+    department varchar,                   -- 担当課 from the KPI master; null from a published table
     primary key (strategy_id, kpi_id)
 );

@@ -1,5 +1,7 @@
--- kpi_value: one row per KPI and fiscal year of the table's actual values
--- (実績値), with the status of the figure and the cell it came from.
+-- kpi_value: one row per KPI and fiscal year: the current actual value
+-- (実績値), with the status of the figure and the cell it came from. Values
+-- come from published tables and yearly submissions; when several sources
+-- give one KPI and year a value, kpi_value_history keeps all of them.
 create table kpi_value (
     strategy_id varchar not null,
     kpi_id varchar not null,
@@ -12,5 +14,13 @@ create table kpi_value (
     source_line integer not null,
     source_column integer not null,
     note varchar,
+    source_sheet varchar,                 -- the workbook sheet; null for text files
+    report_status varchar,                -- submissions: 'confirmed' (確定) | 'provisional' (速報)
+                                          -- | 'undetermined' (未確定) | 'to_be_reported' (後日報告);
+                                          -- null from a published table
+    comment varchar,                      -- 要因分析 from the submission
+    submitted_by varchar,                 -- 提出者
+    is_correction boolean,                -- marked 修正: it replaced an earlier value
+    correction_reason varchar,            -- 修正理由
     primary key (strategy_id, kpi_id, fiscal_year)
 );

@@ -1,0 +1,103 @@
+"""KPI definitions, actual values and published figures, merged from every input of a strategy.
+
+The inputs are the KPI master, the departments' yearly submissions and the
+published tables; evaluation.intake reads and merges them.
+"""
+
+import hashlib
+
+import dagster as dg
+
+from assets.metadata import table_metadata
+from evaluation.intake.formats import load_intake
+from evaluation.normalize import replace_rows
+from evaluation.problems import InputProblem, InputRejected
+from evaluation.sources import discover
+from pipelines.resources import KpiWarehouse
+
+TABLE_SPECS = {
+    "kpi": (
+        "施策KPIの定義。1行が1KPIで、プロジェクト・事業・単位・方向・基準値・目標値・集計対象かどうか・担当課を持つ。"
+        "KPIマスターがあればマスターから、なければ公表評価表から作る。"
+        " / One row per KPI: project, business, unit, direction, baseline, target, evaluated or excluded,"
+        " department; from the KPI master, else from the published table.",
+        "strategy_id, kpi_id",
+    ),
+    "kpi_value": (
+        "実績値。1行が1KPI・1年度の現在の値で、値・状態・報告の区分(確定・速報など)・要因分析・元のファイルとセルを持つ。"
+        " / One row per KPI and fiscal year: the current actual, its status and the file and cell it came from.",
+        "strategy_id, kpi_id, fiscal_year",
+    ),
+    "kpi_value_history": (
+        "実績値の履歴。公表評価表と実績報告から読んだすべての値を残し、どれを現在の値にしたかと理由(修正など)を持つ。"
+        " / Every value read for a KPI and year, numbered, with which one is current and why.",
+        "strategy_id, kpi_id, fiscal_year, revision",
+    ),
+    "submission_status": (
+        "実績報告の提出状況。1行が1KPI・報告年度で、担当課と提出の状態(未提出は missing)を持つ。"
+        " / One row per KPI and submitted fiscal year: its department and whether it was submitted.",
+        "strategy_id, fiscal_year, department, kpi_id",
+    ),
+    "published_kpi_score": (
+        "公表された補正前スコア・スコア・評価記号。1行が1KPI・評価年度。公表値のまま保存し、上書きしない。"
+        " / One row per KPI and evaluated year: the scores and marks as published, never overwritten.",
+        "strategy_id, kpi_id, fiscal_year",
+    ),
+    "published_summary": (
+        "公表されたプロジェクトの集計行(集計対象・平均スコア・区分ごとの件数)。1行が1プロジェクト・年度。"
+        " / One row per project summary line as published.",
+        "strategy_id, project_no, fiscal_year",
+    ),
+}
+
+
+@dg.multi_asset(
+    group_name="normalized",
+    specs=[
+        dg.AssetSpec(name, description=description, kinds={"duckdb", "python"}, deps=["source_file", "strategy"])
+        for name, (description, _) in TABLE_SPECS.items()
+    ],
+)
+def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
+    """Read every strategy's master, submissions and published tables; write the six tables they feed."""
+    strategies, files = discover(kpi_warehouse.raw_path)
+    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+        inventory = dict(connection.execute("select source_file, sha256 from source_file").fetchall())
+
+    problems: list[InputProblem] = []
+    for file in files:
+        if inventory.get(file.relative_path) != hashlib.sha256(file.path.read_bytes()).hexdigest():
+            problems.append(InputProblem(file.relative_path, None, None, "", "実行中にファイルが変更されました。もう一度実行してください",
+                                         "the file changed during the run; run the refresh again"))
+    rows: dict[str, list[dict]] = {name: [] for name in TABLE_SPECS}
+    for strategy in strategies:
+        context.log.info(f"reading {sum(f.strategy_id == strategy.strategy_id for f in files)} files of {strategy.strategy_id}")
+        result = load_intake(strategy, files)
+        problems.extend(result.errors)
+        for warning in result.warnings:
+            context.log.warning(warning.message)
+        for name in TABLE_SPECS:
+            rows[name].extend(result.tables.get(name, []))
+    if problems:
+        raise InputRejected(problems)
+    log_missing_submissions(context, rows["submission_status"])
+
+    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+        for name, (_, order_by) in TABLE_SPECS.items():
+            count = replace_rows(connection, name, [s.strategy_id for s in strategies], rows[name])
+            context.log.info(f"wrote {count} rows to {name}")
+            yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(connection, name, order_by))
+
+
+def log_missing_submissions(context: dg.AssetExecutionContext, status_rows: list[dict]) -> None:
+    """Log, per fiscal year and department, how many KPIs were submitted and which are missing."""
+    departments: dict[tuple, list[dict]] = {}
+    for row in status_rows:
+        departments.setdefault((row["strategy_id"], row["fiscal_year"], row["department"]), []).append(row)
+    for (strategy_id, year, department), kpis in sorted(departments.items()):
+        missing = [r["kpi_id"] for r in kpis if r["submission_state"] == "missing"]
+        if missing:
+            context.log.warning(f"{strategy_id} FY{year} {department}: 未提出 {len(missing)}/{len(kpis)} KPI"
+                                f" / {len(missing)} of {len(kpis)} KPIs not submitted: {', '.join(missing)}")
+        else:
+            context.log.info(f"{strategy_id} FY{year} {department}: {len(kpis)} KPI すべて提出済み / all submitted")

@@ -1,0 +1,212 @@
+"""Read a worksheet or a CSV file into a grid of cells and locate its table.
+
+A table starts at a header row found by its labels, not by position: offices
+put titles above it, notes below it and blank rows inside it. The header may
+take two rows, an upper row of group labels merged across columns and a lower
+row of column labels, with labels such as "KPIコード" merged down across both.
+Cells keep what the file stores (an Excel number stays a float with its number
+format) so that each column converts them by its declared type.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evaluation.problems import InputProblem, InputRejected
+from evaluation.sources import EncodingError, decode_text
+
+log = logging.getLogger(__name__)
+
+# How far down a sheet the header row may start (titles and notes above it).
+HEADER_SEARCH_ROWS = 30
+# Rows below the table that start with one of these are notes, not data.
+NOTE_PREFIXES = ("※", "注", "(注", "備考", "*")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell as stored: a str, int, float, bool, datetime or None, with its Excel number format."""
+
+    value: object
+    number_format: str = "General"
+    # The top-left cell of the merged range this cell lies in, when it is not that cell.
+    merged_into: str | None = None
+
+
+@dataclass
+class Grid:
+    """The cells of one sheet (or CSV file), addressed by 1-based row and column."""
+
+    source: str  # the file, and the sheet for workbooks: "a.xlsx [実績報告]"
+    file: str
+    sheet: str | None
+    rows: dict[int, dict[int, Cell]] = field(default_factory=dict)
+
+    def cell(self, row: int, column: int) -> Cell:
+        return self.rows.get(row, {}).get(column, Cell(None))
+
+    @property
+    def max_row(self) -> int:
+        return max(self.rows, default=0)
+
+    def problem(self, row: int | None, column: int | str | None, value: object, rule_ja: str,
+                rule_en: str, severity: str = "error") -> InputProblem:
+        return InputProblem(self.source, row, column, "" if value is None else str(value),
+                            rule_ja, rule_en, severity)
+
+
+def cell_reference(grid: Grid, row: int, column: int) -> str:
+    """Name one cell for a message: "a.xlsx [実績報告] K7" or "b.csv 3行目 8列目"."""
+    if grid.sheet is None:
+        return f"{grid.file} {row}行目 {column}列目"
+    return f"{grid.source} {column_letter(column)}{row}"
+
+
+def column_letter(column: int) -> str:
+    letters = ""
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def label_key(text: object) -> str:
+    """Fold a header label for matching: NFKC, no spaces, no line breaks, "Ｎｏ．" -> "No."."""
+    if text is None:
+        return ""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+
+
+def is_blank(cell: Cell) -> bool:
+    return cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())
+
+
+def read_workbook(path: Path, display_name: str) -> list[Grid]:
+    """Read every sheet of an .xlsx file; merged ranges are marked on the cells they cover."""
+    from openpyxl import load_workbook
+
+    # read_only mode would not report merged cells, which the header needs. A file
+    # object, unlike a path, is opened whatever the file's extension is.
+    with path.open("rb") as handle:
+        workbook = load_workbook(handle, data_only=True)
+    grids = []
+    try:
+        for sheet in workbook.worksheets:
+            grid = Grid(f"{display_name} [{sheet.title}]", display_name, sheet.title)
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.value is not None:
+                        grid.rows.setdefault(cell.row, {})[cell.column] = Cell(cell.value, cell.number_format)
+            for merged in sheet.merged_cells.ranges:
+                top_left = f"{column_letter(merged.min_col)}{merged.min_row}"
+                for row_no in range(merged.min_row, merged.max_row + 1):
+                    for column in range(merged.min_col, merged.max_col + 1):
+                        if (row_no, column) != (merged.min_row, merged.min_col):
+                            grid.rows.setdefault(row_no, {})[column] = Cell(None, "General", top_left)
+            grids.append(grid)
+    finally:
+        workbook.close()
+    log.info("read workbook %s: sheets %s", display_name, ", ".join(g.sheet for g in grids))
+    return grids
+
+
+def read_csv(path: Path, display_name: str) -> tuple[Grid, str]:
+    """Read a comma-separated file as text cells; return the grid and the encoding found."""
+    try:
+        text, encoding = decode_text(path.read_bytes())
+    except EncodingError as error:
+        raise InputRejected([InputProblem(display_name, None, None, "", str(error),
+                                          "unknown text encoding")]) from error
+    grid = Grid(display_name, display_name, None)
+    for row_no, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        for column, value in enumerate(values, start=1):
+            if value.strip():
+                grid.rows.setdefault(row_no, {})[column] = Cell(value)
+    log.info("read CSV %s: %d rows, encoding %s", display_name, grid.max_row, encoding)
+    return grid, encoding
+
+
+@dataclass(frozen=True)
+class Header:
+    """Where a table's header is and which label each column carries."""
+
+    first_row: int
+    last_row: int  # equal to first_row for a one-row header
+    labels: dict[int, str]  # column -> folded label
+
+
+def _merged_value(grid: Grid, row: int, column: int) -> object:
+    cell = grid.cell(row, column)
+    if cell.merged_into is None:
+        return cell.value
+    letters = cell.merged_into.rstrip("0123456789")
+    number = int(cell.merged_into[len(letters):])
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return grid.cell(number, index).value
+
+
+def find_header(grid: Grid, anchor: str, column_labels: set[str]) -> Header | None:
+    """Find the header row holding the label ``anchor``; include a second header row below it.
+
+    The row below belongs to the header when it holds at least one of
+    ``column_labels`` (the labels a column matcher knows). Each column's label is
+    the lower row's text, else the upper row's (merged cells read as their
+    top-left cell), so a label merged down over both rows is found too.
+    """
+    for row in range(1, min(grid.max_row, HEADER_SEARCH_ROWS) + 1):
+        keys = {label_key(_merged_value(grid, row, c)) for c in grid.rows.get(row, {})}
+        if anchor not in keys:
+            continue
+        below = {label_key(_merged_value(grid, row + 1, c)) for c in grid.rows.get(row + 1, {})}
+        two_rows = any(matches_label(key, label) for key in below for label in column_labels)
+        last = row + 1 if two_rows else row
+        columns = set(grid.rows.get(row, {})) | set(grid.rows.get(last, {}))
+        labels = {}
+        for column in sorted(columns):
+            lower = label_key(_merged_value(grid, last, column))
+            upper = label_key(_merged_value(grid, row, column))
+            labels[column] = lower or upper
+        return Header(row, last, labels)
+    return None
+
+
+def matches_label(key: str, label: str) -> bool:
+    """Return True when a folded header ``key`` is ``label``, or ``label`` with a note in brackets.
+
+    "基準値(H26)" and "実績値(令和2年度)" match "基準値" and "実績値".
+    """
+    return key == label or (key.startswith(label) and key[len(label):len(label) + 1] in ("(", "["))
+
+
+def is_note_row(cells: dict[int, Cell]) -> bool:
+    """Return True for a row of notes below a table: one text cell starting with ※, 注 or 備考."""
+    filled = [c for c in cells.values() if not is_blank(c)]
+    if len(filled) != 1 or not isinstance(filled[0].value, str):
+        return False
+    return unicodedata.normalize("NFKC", filled[0].value).strip().startswith(NOTE_PREFIXES)
+
+
+def data_rows(grid: Grid, header: Header) -> list[tuple[int, dict[int, Cell]]]:
+    """The rows below the header, without blank rows and notes (each skip is logged)."""
+    rows = []
+    blank = notes = 0
+    for row in range(header.last_row + 1, grid.max_row + 1):
+        cells = grid.rows.get(row, {})
+        if all(is_blank(c) and c.merged_into is None for c in cells.values()):
+            blank += 1
+            continue
+        if is_note_row(cells):
+            notes += 1
+            continue
+        rows.append((row, cells))
+    log.info("%s: %d data rows below the header in row %d (%d blank rows and %d note rows skipped)",
+             grid.source, len(rows), header.first_row, blank, notes)
+    return rows
