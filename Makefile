@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-from-lock
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test ui lint lock clean
+.PHONY: run test ui lint lock clean master template
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 ## test: run the whole test suite
 test: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m pytest
+
+## master: write a KPI master from a strategy folder's published table (FROM=data/raw/otaru)
+master: $(STAMP)
+	$(BIN)/python -m pipelines.cli master --from $(FROM)
+
+## template: write each department's submission template for a fiscal year (FY=2020)
+## into data/templates/ (or KPI_TEMPLATES_DIR)
+template: $(STAMP)
+	@test -n "$(FY)" || { echo "FY を指定してください (例: make template FY=2020)"; exit 2; }
+	$(BIN)/python -m pipelines.cli template --fiscal-year $(FY)
 
 ## ui: start the Dagster UI on http://127.0.0.1:3000
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml

@@ -1,5 +1,9 @@
 """Command line of the annual refresh: `python -m pipelines.cli run` (what `make run` calls).
 
+Two more commands serve the yearly intake: `master --from DIR` writes a KPI
+master from a strategy folder's published table, and `template --fiscal-year
+FY` (what `make template FY=2020` calls) writes each department's template.
+
 It runs the annual_refresh job in this process, then prints the per-project
 summary in Japanese and where the outputs are. This module is the one place
 that prints.
@@ -93,14 +97,89 @@ def report_lines(warehouse: Path) -> list[str]:
     return [f"  {label}: {path}" for label, path in files if path.exists()]
 
 
+DEFAULT_TEMPLATES_DIR = "data/templates"
+
+
+def templates_dir() -> Path:
+    """The folder templates and generated masters go to: KPI_TEMPLATES_DIR, else data/templates."""
+    from pipelines.resources import _resolve
+
+    return _resolve(os.environ.get("KPI_TEMPLATES_DIR", DEFAULT_TEMPLATES_DIR))
+
+
+def raw_dir() -> Path:
+    from pipelines.resources import DEFAULT_RAW_DIR, _resolve
+
+    return _resolve(os.environ.get("KPI_RAW_DIR", DEFAULT_RAW_DIR))
+
+
+def print_problems(heading: str, rejected: InputRejected) -> None:
+    print(heading, file=sys.stderr)
+    for problem in rejected.problems:
+        print(f"  - {problem.message}", file=sys.stderr)
+
+
+def run_master(source: Path, output: Path | None) -> int:
+    """Write the KPI master of the strategy folder ``source``; print where it went and what next."""
+    from evaluation.intake.commands import generate_master
+
+    try:
+        path = generate_master(source, output, templates_dir())
+    except InputRejected as rejected:
+        print_problems("KPIマスターを作れませんでした。 / The KPI master was not written.", rejected)
+        return 1
+    print(f"KPIマスターを書き出しました / wrote the KPI master: {path}")
+    print("次に / next:")
+    print("  1. 「KPI」シートの「担当課」欄に各KPIの担当課を記入します。")
+    print("  2. ファイルを戦略のフォルダ(strategy.toml と同じ場所)に置きます。")
+    print("  3. strategy.toml の [[exclusions]] を消します(除外はマスターの「集計対象」「除外理由」に移してあります)。")
+    return 0
+
+
+def run_template(fiscal_year: int) -> int:
+    """Write each department's template for ``fiscal_year``; print the files written."""
+    from evaluation.intake.commands import generate_templates
+
+    try:
+        paths = generate_templates(raw_dir(), fiscal_year, templates_dir())
+    except InputRejected as rejected:
+        print_problems("様式を作れませんでした。 / No templates were written.", rejected)
+        return 1
+    print(f"{era_label(fiscal_year)}年度 (FY{fiscal_year}) の実績報告の様式を {len(paths)} 件書き出しました"
+          f" / wrote {len(paths)} templates:")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipelines.cli", description="KPI評価パイプラインの実行 / run the KPI evaluation")
-    parser.add_argument("command", choices=["run"], help="run: 年次更新を実行して集計を表示 / refresh and print the summary")
+    parser.add_argument(
+        "command", choices=["run", "master", "template"],
+        help="run: 年次更新を実行して集計を表示 / refresh and print the summary; "
+             "master: 公表評価表から KPIマスターを作る / write a KPI master from a published table; "
+             "template: 担当課ごとの実績報告の様式を作る / write each department's template",
+    )
+    parser.add_argument("--from", dest="source", type=Path,
+                        help="master: 戦略のフォルダ(strategy.toml のある場所) / the strategy folder")
+    parser.add_argument("--output", type=Path,
+                        help="master: 書き出すファイル(既定は KPI_TEMPLATES_DIR の下) / the .xlsx file to write")
+    parser.add_argument("--fiscal-year", type=int,
+                        help="template: 報告する年度(西暦、例 2020) / the fiscal year to report, e.g. 2020")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="処理の記録(英語)も表示する / also show the run log (English)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("evaluation").setLevel(logging.INFO if args.verbose else logging.WARNING)
+
+    if args.command == "master":
+        if args.source is None:
+            parser.error("master には --from DIR が必要です / master needs --from DIR")
+        return run_master(args.source, args.output)
+    if args.command == "template":
+        if args.fiscal_year is None:
+            parser.error("template には --fiscal-year が必要です / template needs --fiscal-year")
+        return run_template(args.fiscal_year)
 
     print("年次更新を実行しています… / running the annual refresh…", file=sys.stderr)
     try:

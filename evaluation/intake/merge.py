@@ -80,6 +80,7 @@ class IntakeResult:
 
     tables: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     problems: list[InputProblem] = field(default_factory=list)
+    master: KpiMaster | None = None
 
     @property
     def errors(self) -> list[InputProblem]:
@@ -93,7 +94,7 @@ class IntakeResult:
 def merge_sources(strategy: Strategy, master: KpiMaster | None, tables: list[PublishedTable],
                   submissions: list[Submission]) -> IntakeResult:
     """Build kpi, kpi_value, kpi_value_history, submission_status and the published tables' rows."""
-    result = IntakeResult()
+    result = IntakeResult(master=master)
     candidates: dict[tuple[str, int], list[Candidate]] = defaultdict(list)
     order = 0
 
