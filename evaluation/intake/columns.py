@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -153,9 +152,10 @@ def convert(cell: Cell, column: Column) -> object:
 
 
 def _to_text(value: object) -> str:
+    """Keep free text as written: NFKC would turn ① into 1 and ㈱ into (株)."""
     if isinstance(value, float):
         value = excel_number(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return str(value).strip()
 
 
 def to_code(cell: Cell) -> str:
