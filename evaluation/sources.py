@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ STRATEGY = "strategy"
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other Office binary files
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 SUPPORTED_JA = "公表評価表(タブ区切り)、KPIマスター・実績報告(.xlsx か CSV)"
 SUPPORTED_EN = "published evaluation table (tab separated), KPI master or submission (.xlsx or CSV)"
@@ -71,12 +73,21 @@ def decode_text(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp932"), "cp932"
+        text = data.decode("cp932")
     except UnicodeDecodeError as error:
         raise EncodingError(
             f"UTF-8 としても CP932(Shift_JIS) としても読めません(位置 {error.start}) / "
             f"neither UTF-8 nor CP932 (Shift_JIS) text (byte offset {error.start})"
         ) from error
+    # Python's CP932 codec maps the user-defined area (外字) and the bytes 0xFD-0xFF
+    # to private-use characters instead of failing; such text is not CP932 text.
+    private = _PRIVATE_USE.search(text)
+    if private:
+        raise EncodingError(
+            f"CP932 の外字か未定義のバイトがあります(文字位置 {private.start()}) / "
+            f"CP932 user-defined or unassigned bytes (character offset {private.start()})"
+        )
+    return text, "cp932"
 
 
 def read_text(path: Path) -> str:

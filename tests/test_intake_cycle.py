@@ -223,4 +223,5 @@ def test_cycle_keeps_submission_details(cycle_warehouse: Path):
             from kpi_value where kpi_id = '056-1' and fiscal_year = 2020
             """
         ).fetchone()
-    assert row == (Decimal("75"), "%", "75.0%", "confirmed", "①訓練の実施", "髙橋", "otaru/2020/fukushi.csv", 2)
+    # value_text keeps the cell as written in the CSV
+    assert row == (Decimal("75"), "%", "７５．０％", "confirmed", "①訓練の実施", "髙橋", "otaru/2020/fukushi.csv", 2)

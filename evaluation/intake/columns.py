@@ -70,6 +70,7 @@ class Quantity:
 
     parsed: ParsedCell
     percent_format: bool = False
+    number_cell: bool = False  # an Excel number cell, not text: parsed.text was made from the number
 
     @property
     def value(self) -> Decimal | None:
@@ -223,9 +224,14 @@ def to_quantity(cell: Cell) -> Quantity:
         raise ColumnError("数値を入れてください(TRUE/FALSE は使えません)", "expected a number, not TRUE/FALSE")
     number = excel_number(value)
     percent = "%" in (cell.number_format or "")
-    shown = f"{number * 100}%" if percent else str(number)
+    shown = f"{plain(number * 100)}%" if percent else plain(number)
     parsed = ParsedCell(shown, ValueStatus.REPORTED, number, None)
-    return Quantity(parsed, percent_format=percent)
+    return Quantity(parsed, percent_format=percent, number_cell=True)
+
+
+def plain(value: Decimal) -> str:
+    """Write a decimal without trailing zeros or exponent: 12.50 -> "12.5", 1.2E+3 -> "1200"."""
+    return format(value.normalize(), "f")
 
 
 def to_choice(value: object, column: Column) -> object:
@@ -250,20 +256,20 @@ def in_kpi_unit(quantity: Quantity, kpi_unit: str | None) -> Quantity:
         if kpi_unit != PERCENT_UNIT:
             raise ColumnError(f"パーセント表示のセルですが、このKPIの単位は「{kpi_unit or 'なし'}」です",
                               f"the cell is formatted as a percentage but the KPI's unit is {kpi_unit!r}")
-        value = parsed.value * 100
-        parsed = replace(parsed, value=value.normalize() if value != value.to_integral_value()
-                         else value.quantize(Decimal(1)), unit=PERCENT_UNIT)
+        parsed = replace(parsed, value=Decimal(plain(parsed.value * 100)), unit=PERCENT_UNIT)
     elif parsed.unit is not None and parsed.unit != kpi_unit:
         raise ColumnError(f"単位「{parsed.unit}」がこのKPIの単位「{kpi_unit or 'なし'}」と違います",
                           f"the unit {parsed.unit!r} differs from the KPI's unit {kpi_unit!r}")
     if parsed.value is not None and -parsed.value.as_tuple().exponent > MAX_DECIMAL_PLACES:
         raise ColumnError(f"小数点以下は{MAX_DECIMAL_PLACES}桁までです",
                           f"at most {MAX_DECIMAL_PLACES} decimal places are supported")
-    return Quantity(parsed, quantity.percent_format)
+    return Quantity(parsed, quantity.percent_format, quantity.number_cell)
 
 
 def quantity_text(quantity: Quantity, unit: str | None) -> str:
-    """The value as a person reads it: "75.85%", "1199件", "—"."""
-    if quantity.value is None:
+    """The cell as written for a text cell ("１，１９９件"); the number and unit for a number cell ("82.25%")."""
+    if not quantity.number_cell:
         return quantity.text.strip() or "—"
-    return f"{quantity.value}{unit or ''}"
+    if quantity.percent_format:
+        return quantity.text
+    return f"{quantity.text}{unit or ''}"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from evaluation.eras import era_label
-from evaluation.intake.columns import ColumnError, Quantity, in_kpi_unit, quantity_text
+from evaluation.intake.columns import ColumnError, Quantity, in_kpi_unit, plain, quantity_text
 from evaluation.intake.master import KpiMaster, kpi_rows
 from evaluation.intake.submission import Submission, SubmittedValue
 from evaluation.normalize import published_table_rows
@@ -180,7 +180,7 @@ def _submitted_candidate(value: SubmittedValue, strategy: Strategy, known: dict,
         "strategy_id": strategy.strategy_id,
         "kpi_id": value.kpi_id,
         "fiscal_year": value.fiscal_year,
-        "value": str(quantity.value) if has_value else None,
+        "value": plain(quantity.value) if has_value else None,
         "unit": quantity.unit if quantity is not None else None,
         "value_status": value.value_status.value,
         "value_text": _value_text(quantity, kpi.unit, value.report_status),

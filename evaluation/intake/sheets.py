@@ -156,17 +156,23 @@ def _merged_value(grid: Grid, row: int, column: int) -> object:
 def find_header(grid: Grid, anchor: str, column_labels: set[str]) -> Header | None:
     """Find the header row holding the label ``anchor``; include a second header row below it.
 
-    The row below belongs to the header when it holds at least one of
-    ``column_labels`` (the labels a column matcher knows). Each column's label is
-    the lower row's text, else the upper row's (merged cells read as their
-    top-left cell), so a label merged down over both rows is found too.
+    The row below belongs to the header when its cell under the anchor is blank
+    or merged from above (a data row always has the KPI code there) and it holds
+    at least one of ``column_labels``. Each column's label is the lower row's
+    text, else the upper row's (merged cells read as their top-left cell), so a
+    label merged down over both rows is found too.
     """
     for row in range(1, min(grid.max_row, HEADER_SEARCH_ROWS) + 1):
-        keys = {label_key(_merged_value(grid, row, c)) for c in grid.rows.get(row, {})}
-        if anchor not in keys:
+        anchor_column = next((c for c in grid.rows.get(row, {})
+                              if label_key(_merged_value(grid, row, c)) == anchor), None)
+        if anchor_column is None:
             continue
-        below = {label_key(_merged_value(grid, row + 1, c)) for c in grid.rows.get(row + 1, {})}
-        two_rows = any(matches_label(key, label) for key in below for label in column_labels)
+        below = grid.cell(row + 1, anchor_column)
+        below_keys = {label_key(_merged_value(grid, row + 1, c)) for c in grid.rows.get(row + 1, {})}
+        two_rows = (
+            (is_blank(below) or below.merged_into is not None)
+            and any(matches_label(key, label) for key in below_keys for label in column_labels)
+        )
         last = row + 1 if two_rows else row
         columns = set(grid.rows.get(row, {})) | set(grid.rows.get(last, {}))
         labels = {}
