@@ -58,6 +58,7 @@ COLUMN_LABELS_JA = {
     "source_file": "入力ファイル",
     "source_line": "入力ファイルの行",
     "notes": "読み取り時の注記",
+    "department": "担当課",
 }
 
 DIRECTION_ARROWS = {"up": "↗", "down": "↘", "maintain": "→"}
