@@ -266,7 +266,7 @@ def test_master_strategy_sheet_checked(tmp_path):
     info = workbook.active
     info.title = "戦略"
     info.append(["戦略ID", "test-2020"])
-    info.append(["計画期間(終了年度)", 2023])  # strategy.toml says 2024
+    info.append(["計画期間(終了年度)", 2023])  # strategy.toml has 2024
     sheet = workbook.create_sheet("KPI")
     for line in [MASTER_HEADER, *MASTER_ROWS]:
         sheet.append(line.split(","))
@@ -434,3 +434,38 @@ def test_merge_without_master_rejects_submissions(tmp_path):
     submission = read_submission([grid])
     result = merge_sources(load_strategy(strategy_toml), None, [], [submission])
     assert "KPIマスターがない" in result.errors[0].rule_ja
+
+
+def test_master_merged_business_cells(tmp_path):
+    from openpyxl import Workbook
+
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    (raw / "t" / "master.csv").unlink()
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(MASTER_HEADER.split(","))
+    sheet.append([1, "くらし", 1, "住宅事業", "0101", "改修棟数", "棟", "↗", 2019, 10, 2024, 30, None, "対象", None, "建築課"])
+    sheet.append([None, None, None, None, "0102", "相談件数", "件", "↗", 2019, 5, 2024, 9, None, "対象", None, "建築課"])
+    for column in range(1, 5):  # project and business cells merged down over the business's two KPIs
+        sheet.merge_cells(start_row=2, start_column=column, end_row=3, end_column=column)
+    workbook.save(raw / "t" / "master.xlsx")
+    result = intake(raw)
+    assert result.errors == []
+    kpis = {row["kpi_id"]: (row["business_no"], row["business_name"], row["kpi_seq"]) for row in result.tables["kpi"]}
+    assert kpis == {"0101": (1, "住宅事業", 1), "0102": (1, "住宅事業", 2)}
+
+
+def test_merged_value_cell_rejected(tmp_path):
+    from openpyxl import Workbook
+
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(SUBMISSION_HEADER.split(","))
+    sheet.append([2020, "0101", 12, "確定"])
+    sheet.append([2020, "0201", None, "確定"])
+    sheet.merge_cells("C2:C3")  # one actual spread over two KPIs
+    workbook.save(raw / "t" / "a.xlsx")
+    result = intake(raw)
+    assert [(p.line, p.column) for p in result.errors] == [(3, "C 実績値")]
+    assert "結合されたセル" in result.errors[0].rule_ja

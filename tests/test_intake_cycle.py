@@ -1,9 +1,9 @@
 """A full yearly cycle on the Otaru data: master from the published table, FY2020 templates, submissions, refresh.
 
-The three departments' files are made the way offices make them: a filled
-template (xlsx), a workbook of their own with a merged two-row header, a
-percent-formatted cell, blank rows and a note, and a CSV saved from Excel on
-Windows (CP932, full-width digits, ① and 髙).
+The three departments' files are made the way offices make them. One is a
+filled template (xlsx). One is a workbook of the office's own, with a merged
+two-row header, a percent-formatted cell, blank rows and a note. One is a CSV
+file saved from Excel on Windows (CP932, full-width digits, ① and 髙).
 """
 
 from __future__ import annotations

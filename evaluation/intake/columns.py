@@ -1,7 +1,7 @@
 """Declared column types of the intake formats, and the conversion of one cell to its type.
 
-Each column of the master and submission formats declares its type (text,
-code, integer, fiscal year, quantity, choice); a cell is converted by that
+Each column of the master and submission formats declares its type: text,
+code, integer, fiscal year, quantity or choice. A cell is converted by that
 type alone, never by what the other cells of the column happen to look like.
 A cell that does not fit raises ``ColumnError`` with the rule it broke.
 """
@@ -110,12 +110,12 @@ def locate_columns(grid: Grid, header: Header, columns: tuple[Column, ...]) -> t
 
 
 def column_name(column: Column, position: int) -> str:
-    """The column as a message names it: "K 実績値"."""
+    """Name the column for a message: "K 実績値"."""
     return f"{column_letter(position)} {column.label}"
 
 
 def cell_value(grid: Grid, row: int, position: int, column: Column) -> Cell:
-    """The cell at (row, position); a cell merged from above reads as that cell when the column allows it."""
+    """Return the cell at (row, position); a cell merged from above reads as that cell if the column allows it."""
     cell = grid.cell(row, position)
     if cell.merged_into is None:
         return cell
@@ -162,7 +162,7 @@ def _to_text(value: object) -> str:
 def to_code(cell: Cell) -> str:
     """Read a code as text: "005-2" and "0123" keep their zeros.
 
-    A code typed into a number cell loses its leading zeros in Excel; they are
+    A code typed into a number cell loses its leading zeros in Excel. They are
     restored only when the cell's number format shows them ("0000" shows 123 as
     0123). Any other number is taken as written.
     """
@@ -267,7 +267,7 @@ def in_kpi_unit(quantity: Quantity, kpi_unit: str | None) -> Quantity:
 
 
 def quantity_text(quantity: Quantity, unit: str | None) -> str:
-    """The cell as written for a text cell ("１，１９９件"); the number and unit for a number cell ("82.25%")."""
+    """Write a value for people: a text cell as written ("１，１９９件"), a number cell with its unit ("82.25%")."""
     if not quantity.number_cell:
         return quantity.text.strip() or "—"
     if quantity.percent_format:

@@ -2,7 +2,7 @@
 
 The planning office keeps it as an .xlsx workbook (sheet 「KPI」, and a sheet
 「戦略」 naming the strategy) or as a CSV file of the KPI sheet alone. Each row
-holds the KPI code (text, zeros kept), its unit, direction, baseline and target,
+gives the KPI code (text, zeros kept), its unit, direction, baseline and target,
 whether it is cumulative, whether it is evaluated or excluded with the reason,
 and the department (担当課) that reports its actuals.
 
@@ -353,7 +353,7 @@ def master_from_published(table: PublishedTable, strategy: Strategy) -> KpiMaste
 
 
 def _cell_for(quantity: Quantity) -> object:
-    """What to write in a value cell: the number, or the marker text when there is none."""
+    """Return what to write in a value cell: the number, or the marker text when there is none."""
     if quantity.status is ValueStatus.REPORTED:
         return quantity.value
     return quantity.text.strip() or "—"

@@ -267,7 +267,7 @@ def _first_difference(candidates: list[Candidate]) -> tuple[Candidate, Candidate
 def _compare_with_master(table: PublishedTable, master: KpiMaster) -> list[InputProblem]:
     """Check a published table's KPIs against the master, the one source of KPI definitions.
 
-    A KPI missing from the master is an error; a baseline, target or direction
+    A KPI missing from the master is an error. A baseline, target or direction
     that differs is a warning, because the master may carry a revised target.
     """
     problems = []
@@ -296,7 +296,7 @@ def _compare_with_master(table: PublishedTable, master: KpiMaster) -> list[Input
 
 def submission_status_rows(strategy: Strategy, master: KpiMaster, years: list[int],
                            result: IntakeResult) -> list[dict]:
-    """One row per KPI of the master and fiscal year submitted: its state, or missing; logged per department."""
+    """Build one row per master KPI and submitted fiscal year with its state, and log the gaps per department."""
     current = {(row["kpi_id"], row["fiscal_year"]): row for row in result.tables["kpi_value"]}
     rows = []
     for year in years:

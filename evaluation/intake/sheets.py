@@ -134,7 +134,7 @@ def read_csv(path: Path, display_name: str) -> tuple[Grid, str]:
 
 @dataclass(frozen=True)
 class Header:
-    """Where a table's header is and which label each column carries."""
+    """A table's header rows and the label of each column."""
 
     first_row: int
     last_row: int  # equal to first_row for a one-row header
@@ -154,13 +154,13 @@ def _merged_value(grid: Grid, row: int, column: int) -> object:
 
 
 def find_header(grid: Grid, anchor: str, column_labels: set[str]) -> Header | None:
-    """Find the header row holding the label ``anchor``; include a second header row below it.
+    """Find the header row that contains the label ``anchor``, with a second header row below it if any.
 
     The row below belongs to the header when its cell under the anchor is blank
-    or merged from above (a data row always has the KPI code there) and it holds
-    at least one of ``column_labels``. Each column's label is the lower row's
-    text, else the upper row's (merged cells read as their top-left cell), so a
-    label merged down over both rows is found too.
+    or merged from above (a data row always has the KPI code there) and it
+    contains at least one of ``column_labels``. Each column's label is the lower
+    row's text, else the upper row's (merged cells read as their top-left cell),
+    so a label merged down over both rows is found too.
     """
     for row in range(1, min(grid.max_row, HEADER_SEARCH_ROWS) + 1):
         anchor_column = next((c for c in grid.rows.get(row, {})
@@ -201,7 +201,7 @@ def is_note_row(cells: dict[int, Cell]) -> bool:
 
 
 def data_rows(grid: Grid, header: Header) -> list[tuple[int, dict[int, Cell]]]:
-    """The rows below the header, without blank rows and notes (each skip is logged)."""
+    """Return the rows below the header, skipping blank rows and notes and logging the counts."""
     rows = []
     blank = notes = 0
     for row in range(header.last_row + 1, grid.max_row + 1):

@@ -1,9 +1,9 @@
 """A yearly submission (実績報告): one department's actuals for a closed fiscal year, one row per KPI.
 
-Each row gives the fiscal year, the KPI code, the actual value, its status
-(確定 confirmed, 速報 provisional, 未確定 undetermined, 後日報告 to be reported
-later), the factor analysis (要因分析), who submitted it, and, for a value that
-replaces one reported before, the correction mark (修正) with its reason. A
+Each row gives the fiscal year, the KPI code, the actual value and its status:
+確定 confirmed, 速報 provisional, 未確定 undetermined or 後日報告 to be reported
+later. It also gives the factor analysis (要因分析) and who submitted it. A value
+that replaces one reported before carries the correction mark (修正) and a reason. A
 filled template is a submission; so is a CSV file with the same headers.
 """
 

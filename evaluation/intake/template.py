@@ -2,7 +2,7 @@
 
 The first sheet 「記入方法」 explains in Japanese what to fill. The sheet
 「実績報告」 lists every KPI of the department with the baseline, the earlier
-years' values and the target, all locked by sheet protection; only the input
+years' values and the target, all locked by sheet protection. Only the input
 cells (実績値, 状態, 要因分析, 提出者, 修正, 修正理由) are unlocked. The status
 and correction cells have drop-down lists and the actual cell takes numbers
 only. A filled template is a valid submission file as it stands.

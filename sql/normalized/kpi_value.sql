@@ -15,9 +15,9 @@ create table kpi_value (
     source_column integer not null,
     note varchar,
     source_sheet varchar,                 -- the workbook sheet; null for text files
-    report_status varchar,                -- submissions: 'confirmed' (確定) | 'provisional' (速報)
-                                          -- | 'undetermined' (未確定) | 'to_be_reported' (後日報告);
-                                          -- null from a published table
+    -- submissions: 'confirmed' (確定) | 'provisional' (速報) | 'undetermined' (未確定)
+    -- | 'to_be_reported' (後日報告); null from a published table
+    report_status varchar,
     comment varchar,                      -- 要因分析 from the submission
     submitted_by varchar,                 -- 提出者
     is_correction boolean,                -- marked 修正: it replaced an earlier value

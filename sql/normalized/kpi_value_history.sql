@@ -17,8 +17,9 @@ create table kpi_value_history (
     is_correction boolean not null,       -- marked 修正
     correction_reason varchar,
     is_current boolean not null,          -- this row is the one in kpi_value
-    resolution varchar not null,          -- 'only' | 'same_value' | 'correction' | 'corrected'
-                                          -- | 'final_over_provisional' | 'provisional_replaced'
+    -- why this row is or is not current: 'only' | 'same_value' | 'correction' | 'corrected'
+    -- | 'final_over_provisional' | 'provisional_replaced'
+    resolution varchar not null,
     source_file varchar not null,
     source_sheet varchar,
     source_line integer not null,

@@ -7,8 +7,8 @@ create table submission_status (
     department varchar not null,          -- 担当課 from the master; '(担当課未設定)' when blank
     kpi_id varchar not null,
     kpi_name varchar not null,
-    submission_state varchar not null,    -- 'confirmed' | 'provisional' | 'undetermined'
-                                          -- | 'to_be_reported' | 'published' | 'missing'
+    -- 'confirmed' | 'provisional' | 'undetermined' | 'to_be_reported' | 'published' | 'missing'
+    submission_state varchar not null,
     source_file varchar,                  -- where the current value came from; null when missing
     source_line integer,
     primary key (strategy_id, fiscal_year, kpi_id)
