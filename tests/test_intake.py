@@ -288,8 +288,8 @@ def test_conflict_names_both_cells(tmp_path):
     result = intake(raw)
     assert len(result.errors) == 1
     message = result.errors[0].message
-    assert "t/a.csv 2行目 3列目 = 12 " in message
-    assert "t/b.csv 2行目 3列目 = 13" in message
+    assert "t/a.csv 2行目 3列目 は「12」" in message
+    assert "t/b.csv 2行目 3列目 は「13」" in message
 
 
 def test_correction_wins_and_history_keeps_both(tmp_path):

@@ -147,32 +147,31 @@ def merge_sources(strategy: Strategy, master: KpiMaster | None, tables: list[Pub
 def _submitted_candidate(value: SubmittedValue, strategy: Strategy, known: dict, problems: list) -> Candidate | None:
     """Check one submitted value against the master and the period; return it as a candidate."""
 
-    def reject(rule_ja: str, rule_en: str, shown: str, severity: str = "error") -> None:
-        problems.append(InputProblem(value.source_file, value.source_line, value.source_cell, shown,
-                                     rule_ja, rule_en, severity))
+    def reject(rule_ja: str, rule_en: str, shown: str, column: str, severity: str = "error") -> None:
+        problems.append(InputProblem(value.source_file, value.source_line, column, shown, rule_ja, rule_en, severity))
 
     kpi = known.get(value.kpi_id)
     if kpi is None:
         reject(f"KPIコード「{value.kpi_id}」は KPIマスターにありません",
-               f"the KPI code {value.kpi_id!r} is not in the KPI master", value.kpi_id)
+               f"the KPI code {value.kpi_id!r} is not in the KPI master", value.kpi_id, "KPIコード")
         return None
     if not strategy.first_fiscal_year <= value.fiscal_year <= strategy.last_fiscal_year:
         reject(f"{value.fiscal_year}年度は計画期間({strategy.first_fiscal_year}〜{strategy.last_fiscal_year}年度)の外です。"
                "期間を延ばすなら strategy.toml の last_fiscal_year を直してください",
                f"FY{value.fiscal_year} is outside the strategy period "
-               f"{strategy.first_fiscal_year}-{strategy.last_fiscal_year} (strategy.toml)", str(value.fiscal_year))
+               f"{strategy.first_fiscal_year}-{strategy.last_fiscal_year} (strategy.toml)", str(value.fiscal_year), "年度")
         return None
     if value.department and kpi.department and value.department != kpi.department:
         reject(f"担当課「{value.department}」が KPIマスターの「{kpi.department}」と違います(マスターを正とします)",
                f"the department {value.department!r} differs from the master's {kpi.department!r}; "
-               "the master's is used", value.department, severity="warning")
+               "the master's is used", value.department, "担当課", severity="warning")
 
     quantity = value.actual
     if quantity is not None:
         try:
             quantity = in_kpi_unit(quantity, kpi.unit)
         except ColumnError as error:
-            reject(error.rule_ja, error.rule_en, quantity.text)
+            reject(error.rule_ja, error.rule_en, quantity.text, "実績値")
             return None
     has_value = quantity is not None and quantity.value is not None
     row = {
@@ -211,7 +210,7 @@ def _resolve(strategy_id: str, kpi_id: str, fiscal_year: int, group: list[Candid
         first, second = resolutions
         result.problems.append(InputProblem(
             second.row["source_file"], second.row["source_line"], second.row["source_column"],
-            f"{first.source_cell} = {first.shown} / {second.source_cell} = {second.shown}",
+            f"{first.shown} / {second.shown}",
             f"KPI {kpi_id} の{era_label(fiscal_year)}年度(FY{fiscal_year})の実績値が2か所で違います"
             f"({first.source_cell} は「{first.shown}」、{second.source_cell} は「{second.shown}」)。"
             "後の値を正とするなら、その行の「修正」欄に「修正」と修正理由を書いてください",
