@@ -1,9 +1,9 @@
 """The validation rules: what each one checks, its severity, its message and its expectations.
 
-A rule is data: the frame it runs on (see ``frames.py``), whether it stops the
-run (error) or is only recorded and shown (warning), the message shown for each
-failing row, and the Great Expectations expectations that decide which rows
-fail. Messages are ``str.format`` templates over the frame's columns, Japanese
+A rule is data. It names the frame it runs on (see ``frames.py``) and its
+severity: an error stops the run, a warning is recorded and shown. It also
+carries the message for each failing row and the Great Expectations
+expectations that decide which rows fail. Messages are ``str.format`` templates over the frame's columns, Japanese
 first with the English beside. The expectation factories receive the module
 ``great_expectations.expectations`` so that this module imports no GX.
 """
@@ -45,6 +45,8 @@ PANDAS = "pandas"
 
 def _when(condition: str) -> dict:
     """Keyword arguments that restrict an expectation to the rows matching a pandas query."""
+    # TODO: GX Core 1.9+ deprecates string row conditions (removed in 2.0); move to
+    # great_expectations Condition objects before upgrading GX past 1.x.
     return {"row_condition": condition, "condition_parser": PANDAS}
 
 
@@ -143,9 +145,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "row_read_with_correction", "kpi", Severity.WARNING,
-        "読み込みで行の形を補正したKPIは内容を確認",
-        "読み込み時に行の形を補正しました。元の表と見比べてください({notes})",
-        "the row was read with a correction; compare it with the source table ({notes})",
+        "読み込み時に補正や注記があったKPIは元の表と見比べる",
+        "読み込み時に補正や注記がありました。元の表と見比べてください({notes})",
+        "the row was read with a correction or note; compare it with the source table ({notes})",
         lambda ex: [ex.ExpectColumnValuesToBeNull(column="notes")],
         column="", value="{kpi_name}",
     ),
