@@ -49,11 +49,11 @@ def test_otaru_discrepancies(otaru):
         # line 10: business No.4, excluded in strategy.toml; 5件 -> 1件, target 6件: (1-5)/(6-5) = -400, clamped
         ("004-1", "score_not_published", None, Decimal("-100.00"), None, 10),
         # line 15: 0件 -> 3件, target 50件: 3/50 x 100 = 6.00; printed 30.00
-        ("007-2", "raw_score", Decimal("30.00"), Decimal("6.00"), Decimal("24.00"), 15),
-        ("007-2", "score", Decimal("30.00"), Decimal("6.00"), Decimal("24.00"), 15),
+        ("007-2", "raw_score", Decimal("30.00"), Decimal("6.00"), Decimal("-24.00"), 15),
+        ("007-2", "score", Decimal("30.00"), Decimal("6.00"), Decimal("-24.00"), 15),
         # line 100: → 151町会 / 152町会 x 100 = 99.34; printed 86.67
-        ("059-1", "raw_score", Decimal("86.67"), Decimal("99.34"), Decimal("-12.67"), 100),
-        ("059-1", "score", Decimal("86.67"), Decimal("99.34"), Decimal("-12.67"), 100),
+        ("059-1", "raw_score", Decimal("86.67"), Decimal("99.34"), Decimal("12.67"), 100),
+        ("059-1", "score", Decimal("86.67"), Decimal("99.34"), Decimal("12.67"), 100),
     ]
 
 

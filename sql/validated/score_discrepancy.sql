@@ -11,7 +11,7 @@
 --   summary:                   one field of a printed project summary line that
 --                              differs from project_summary (basis 'published'),
 --                              which is recomputed from the printed scores
--- difference is published - recomputed.
+-- difference is recomputed - published (as in the reports' discrepancy sheet).
 
 with
 
@@ -283,7 +283,7 @@ final as (
         field,
         cast(published_value as decimal(18, 2)) as published_value,
         cast(recomputed_value as decimal(18, 2)) as recomputed_value,
-        cast(published_value - recomputed_value as decimal(18, 2)) as difference,
+        cast(recomputed_value - published_value as decimal(18, 2)) as difference,
         cast(published_value as varchar) as published_text,
         cast(recomputed_value as varchar) as recomputed_text,
         cast(evaluated as boolean) as evaluated,
