@@ -15,6 +15,7 @@ import argparse
 import logging
 import os
 import sys
+import uuid
 from pathlib import Path
 
 from evaluation.eras import era_label
@@ -29,6 +30,31 @@ def _user_exception(error: BaseException) -> BaseException:
     return getattr(error, "user_exception", None) or error
 
 
+class ChecksFailed(Exception):
+    """Raised when a blocking validation rule failed; carries every failing row's message."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__(f"{len(messages)} validation message(s)")
+
+
+def failed_check_messages(instance, run_id: str) -> list[str]:
+    """Return the messages of the failed asset checks of ``run_id``, errors first."""
+    import dagster as dg
+
+    lines: list[tuple[int, str]] = []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data
+        if evaluation.passed:
+            continue
+        is_error = evaluation.severity == dg.AssetCheckSeverity.ERROR
+        label = "エラー / error" if is_error else "警告 / warning"
+        messages = evaluation.metadata.get("messages")
+        for message in (messages.text.splitlines() if messages else [evaluation.check_name]):
+            lines.append((0 if is_error else 1, f"[{label}] {evaluation.check_name}: {message}"))
+    return [line for _, line in sorted(lines, key=lambda item: item[0])]
+
+
 def run_refresh(verbose: bool = False) -> Path:
     """Execute annual_refresh in process; return the published DuckDB file.
 
@@ -37,15 +63,21 @@ def run_refresh(verbose: bool = False) -> Path:
     `make ui` shows.
     """
     import dagster as dg
+    from dagster._core.errors import DagsterAssetCheckFailedError
 
     from pipelines.definitions import defs
 
     # DAGSTER_HOME (set by the Makefile) keeps the run history that `make ui` shows.
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("annual_refresh").execute_in_process(
-        instance=instance,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
-    )
+    run_id = str(uuid.uuid4())
+    try:
+        result = defs.resolve_job_def("annual_refresh").execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+            run_id=run_id,
+        )
+    except DagsterAssetCheckFailedError as error:
+        raise ChecksFailed(failed_check_messages(instance, run_id)) from error
     if not result.success:
         raise RuntimeError("annual_refresh failed")
     resource = defs.resources["kpi_warehouse"]
@@ -152,6 +184,24 @@ def run_template(fiscal_year: int) -> int:
     return 0
 
 
+def validation_lines(warehouse: Path) -> list[str]:
+    """The warnings of the published run and the count of published figures that differ."""
+    with connect(warehouse, read_only=True) as connection:
+        tables = {row[0] for row in connection.execute("select table_name from duckdb_tables()").fetchall()}
+        if "validation_result" not in tables:
+            return []
+        warnings = connection.execute(
+            "select check_name, message from validation_result where severity = 'warning' "
+            "order by check_name, source_file, source_line"
+        ).fetchall()
+        discrepancies = connection.execute("select count(*) from score_discrepancy").fetchone()[0]
+    lines = [f"検証の警告 {len(warnings)} 件 / {len(warnings)} validation warning(s):"]
+    lines += [f"  - [{check}] {message}" for check, message in warnings]
+    lines.append(f"公表値と再計算値の食い違い {discrepancies} 件(表 score_discrepancy) / "
+                 f"{discrepancies} published figure(s) differ from the recomputation (table score_discrepancy)")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipelines.cli", description="KPI評価パイプラインの実行 / run the KPI evaluation")
     parser.add_argument(
@@ -191,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(cause, InputRejected):
             for problem in cause.problems:
                 print(f"  - {problem.message}", file=sys.stderr)
+        elif isinstance(cause, ChecksFailed):
+            print("検証でエラーが見つかりました / validation found errors:", file=sys.stderr)
+            for message in cause.messages:
+                print(f"  - {message}", file=sys.stderr)
         else:
             print(f"  {type(cause).__name__}: {cause}", file=sys.stderr)
         print("詳しい記録は make ui の実行履歴(Runs)か、make run ARGS=-v で表示できます。 / "
@@ -199,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     for line in summary_lines(warehouse):
+        print(line)
+    print()
+    for line in validation_lines(warehouse):
         print(line)
     print()
     print(f"出力 / outputs:\n  DuckDB: {warehouse}")

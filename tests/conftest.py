@@ -57,5 +57,8 @@ def otaru_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     raw = tmp_path_factory.mktemp("otaru-raw")
     shutil.copytree(OTARU_DIR, raw / "otaru")
     warehouse = tmp_path_factory.mktemp("otaru-warehouse") / "kpi.duckdb"
-    refresh(raw, warehouse)
+    # validation reports go to a temporary folder, not the project's data/reports
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KPI_REPORTS_DIR", str(tmp_path_factory.mktemp("otaru-reports")))
+        refresh(raw, warehouse)
     return warehouse

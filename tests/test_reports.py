@@ -172,16 +172,17 @@ def test_workbook_computed_matches_kpi_score(reports_dir, otaru_warehouse):
     assert float(averages[4]) == -19.49
 
 
-def test_discrepancy_sheet_from_kpi_score(reports_dir):
+def test_discrepancy_sheet_from_table(reports_dir):
     workbook = load_workbook(reports_dir / "otaru-2015" / "evaluation_FY2019_published.xlsx")
     sheet = workbook["公表値との差異"]
-    assert "kpi_score" in sheet["A2"].value
+    assert "score_discrepancy" in sheet["A2"].value
     rows = [tuple(cell.value for cell in row) for row in sheet.iter_rows(min_row=4)]
+    # 004-1 (line 10): excluded in strategy.toml, so no published score.
     # 007-2 (line 15): published 30.00, recomputed (3-0)/(50-0)x100 = 6.00.
     # 059-1 (line 100): published 86.67, recomputed 151/152x100 = 99.34.
-    assert [row[3] for row in rows] == ["007-2", "059-1"]
-    assert rows[0][5:8] == (30.0, 6.0, -24.0)
-    assert rows[1][5:8] == (86.67, 99.34, 12.67)
+    assert [row[5] for row in rows] == ["004-1", "007-2", "007-2", "059-1", "059-1"]
+    assert rows[1][8:11] == (30.0, 6.0, -24.0)
+    assert rows[3][8:11] == (86.67, 99.34, 12.67)
 
 
 def test_discrepancy_sheet_prefers_table(otaru_warehouse, tmp_path):
@@ -190,7 +191,7 @@ def test_discrepancy_sheet_prefers_table(otaru_warehouse, tmp_path):
     with duckdb.connect(str(copy)) as connection:
         # A made-up row, so the sheet can only have it from score_discrepancy.
         connection.execute(
-            "create table score_discrepancy as select 'otaru-2015' as strategy_id, '001-1' as kpi_id, "
+            "create or replace table score_discrepancy as select 'otaru-2015' as strategy_id, '001-1' as kpi_id, "
             "2019 as fiscal_year, 61.00::decimal(18, 2) as published_raw_score, 60.00::decimal(18, 2) as raw_score"
         )
     with duckdb.connect(str(copy), read_only=True) as connection:
@@ -267,8 +268,8 @@ def test_html_report_content(reports_dir, otaru_warehouse):
             "and score is not null and not target_achieved"
         ).fetchone()[0]
     # One table row per KPI below target, plus one header row per project table,
-    # plus the discrepancy table (a header row and 2 rows).
-    assert page.count("<tr>") == below + 4 + 3
+    # plus the discrepancy table (a header row and the 5 rows of score_discrepancy).
+    assert page.count("<tr>") == below + 4 + 6
     assert "(1)あずまい暮らしプロジェクト" in page
 
 

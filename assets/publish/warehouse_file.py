@@ -8,7 +8,7 @@ from pipelines.resources import KpiWarehouse
 @dg.asset(
     group_name="publish",
     kinds={"duckdb"},
-    deps=["project_summary", "kpi_outlook", "published_summary", "source_file"],
+    deps=["project_summary", "kpi_outlook", "published_summary", "source_file", "score_discrepancy", "kpi_unit"],
     description=(
         "公開される DuckDB ファイル(KPI_WAREHOUSE)。すべての表ができてから、実行ごとの作業用ファイルと一度に入れ替える。"
         " / The published DuckDB file, swapped in atomically from this run's staging file."

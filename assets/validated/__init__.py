@@ -1,0 +1,1 @@
+"""Validation of the normalized tables (asset checks) and reconciliation with published figures."""

@@ -1,0 +1,76 @@
+"""Asset checks that run the validation rules with Great Expectations, beside the tables they check.
+
+Every check is blocking: a failing rule of severity error stops the assets
+downstream (scores, summaries, the published file), so the published DuckDB
+file stays as it was. A failing warning rule does not block; its rows are
+recorded in validation_result and shown. The rules, messages and expectations
+live in evaluation/validation/rules.py.
+"""
+
+import dagster as dg
+
+from evaluation.validation.findings import Finding, write_findings
+from evaluation.validation.frames import FRAME_BUILDERS
+from evaluation.validation.reports import validation_docs_dir
+from evaluation.validation.rules import Rule, Severity, rules_for
+from evaluation.validation.suites import run_suite
+from pipelines.resources import KpiWarehouse
+
+MAX_MESSAGES_IN_METADATA = 200
+SEVERITIES = {Severity.ERROR: dg.AssetCheckSeverity.ERROR, Severity.WARNING: dg.AssetCheckSeverity.WARN}
+
+
+def _result(rule: Rule, asset: str, findings: list[Finding]) -> dg.AssetCheckResult:
+    messages = [finding.message for finding in findings[:MAX_MESSAGES_IN_METADATA]]
+    return dg.AssetCheckResult(
+        check_name=rule.name,
+        asset_key=asset,
+        passed=not findings,
+        severity=SEVERITIES[rule.severity],
+        metadata={
+            "rule": rule.title_ja,
+            "failing_rows": len(findings),
+            "messages": dg.MetadataValue.text("\n".join(messages)),
+        },
+    )
+
+
+def frame_checks(frame_name: str, asset: str, additional_deps: list[str]) -> dg.AssetChecksDefinition:
+    """Build one multi-asset check that validates ``frame_name`` and reports each rule on ``asset``."""
+    rules = rules_for(frame_name)
+    specs = [
+        dg.AssetCheckSpec(
+            rule.name,
+            asset=asset,
+            additional_deps=additional_deps,
+            blocking=True,
+            description=f"{rule.title_ja}({'エラー' if rule.severity is Severity.ERROR else '警告'})",
+        )
+        for rule in rules
+    ]
+
+    @dg.multi_asset_check(specs=specs, name=f"validate_{frame_name}")
+    def validate(context: dg.AssetCheckExecutionContext, kpi_warehouse: KpiWarehouse):
+        run_id = context.run.run_id
+        with kpi_warehouse.warehouse.open_staging(run_id) as connection:
+            frame = FRAME_BUILDERS[frame_name](connection)
+            findings = run_suite(frame_name, frame, run_id, validation_docs_dir())
+            all_findings = [finding for items in findings.values() for finding in items]
+            written = write_findings(connection, run_id, [rule.name for rule in rules], all_findings)
+
+        context.log.info(f"validated {len(frame)} rows of {frame_name}; wrote {written} rows to validation_result")
+        for rule in rules:
+            for finding in findings[rule.name]:
+                log = context.log.error if rule.severity is Severity.ERROR else context.log.warning
+                log(f"[{rule.name}] {finding.message}")
+            yield _result(rule, asset, findings[rule.name])
+
+    return validate
+
+
+validate_kpi = frame_checks("kpi", "kpi", ["strategy"])
+validate_kpi_cell = frame_checks("kpi_cell", "kpi_value", ["kpi", "strategy"])
+validate_published_kpi_score = frame_checks("published_kpi_score", "published_kpi_score", ["strategy"])
+validate_published_summary = frame_checks("published_summary", "published_summary", ["strategy"])
+validate_kpi_score = frame_checks("kpi_score", "kpi_score", ["kpi_value"])
+validate_score_discrepancy = frame_checks("score_discrepancy", "score_discrepancy", [])

@@ -1,0 +1,96 @@
+"""Findings of a validation run: one failing row of one rule, worded for the staff who fix it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from evaluation.problems import InputProblem
+from evaluation.validation.rules import Rule, Severity
+from evaluation.warehouse import read_sql
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row that breaks one rule; ``problem`` carries the place, value and message."""
+
+    check_name: str
+    severity: Severity
+    table: str
+    record_key: str
+    problem: InputProblem
+
+    @property
+    def message(self) -> str:
+        return self.problem.message
+
+
+class _Blank(dict):
+    """Format mapping that shows a missing or null column as an em dash."""
+
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def _clean(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return value
+
+
+def _column(text: str) -> int | str | None:
+    if text in ("", "—", "None"):
+        return None
+    return int(text) if text.isdigit() else text
+
+
+def finding_for(rule: Rule, row: pd.Series) -> Finding:
+    """Word the finding of ``rule`` for one failing frame row."""
+    fields = _Blank({key: _clean(value) for key, value in row.items()})
+    line = row.get("source_line")
+    problem = InputProblem(
+        source_file=str(fields["source_file"]),
+        line=int(line) if line is not None and not pd.isna(line) else None,
+        column=_column(rule.column.format_map(fields)),
+        value=rule.value.format_map(fields),
+        rule_ja=rule.message_ja.format_map(fields),
+        rule_en=rule.message_en.format_map(fields),
+        severity=rule.severity.value,
+    )
+    return Finding(rule.name, rule.severity, str(fields["table"]), str(fields["record_key"]), problem)
+
+
+def write_findings(
+    connection: duckdb.DuckDBPyConnection, run_id: str, check_names: list[str], findings: list[Finding]
+) -> int:
+    """Replace the rows of ``check_names`` in validation_result with ``findings``; return the count."""
+    connection.execute(read_sql("validated/validation_result.sql"))
+    rows = [
+        {
+            "run_id": run_id,
+            "check_name": finding.check_name,
+            "severity": finding.severity.value,
+            "table_name": finding.table,
+            "record_key": finding.record_key,
+            "source_file": finding.problem.source_file,
+            "source_line": finding.problem.line,
+            "source_column": None if finding.problem.column is None else str(finding.problem.column),
+            "value": finding.problem.value,
+            "message": finding.message,
+        }
+        for finding in findings
+    ]
+    connection.execute("begin transaction")
+    try:
+        connection.execute("delete from validation_result where check_name in (select unnest(?))", [check_names])
+        if rows:
+            frame = pd.DataFrame(rows, dtype=object)  # noqa: F841 (read by DuckDB's replacement scan)
+            connection.execute("insert into validation_result by name select * from frame")
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    return len(rows)
