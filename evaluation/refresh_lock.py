@@ -6,9 +6,9 @@ exits, SIGKILL included, so a lock that cannot be taken always belongs to a
 live process. The lock file also contains the holder's run id and process id
 so that the message of a waiting refresh can name it.
 
-A flock conflicts between two file descriptors even within one process, so the
-process keeps a table of the locks it holds: a second acquire for the same run
-returns at once, and a second run in the same process waits as a run in
+A flock conflicts between two file descriptors even within one process. So the
+process keeps a table of the locks it has taken. A second acquire for the same
+run returns at once, and a second run in the same process waits as a run in
 another process would.
 """
 
@@ -51,8 +51,8 @@ class _HeldLock:
     fd: int
 
 
-# Locks this process holds, by lock file path. Guarded by _held_guard.
-_held: dict[str, _HeldLock] = {}
+# Locks taken by this process, by lock file path. Guarded by _held_guard.
+_held_locks: dict[str, _HeldLock] = {}
 _held_guard = threading.Lock()
 
 
@@ -78,10 +78,10 @@ class RefreshLock:
         announced = False
         while True:
             with _held_guard:
-                held = _held.get(self._key)
-                if held is not None and held.run_id == run_id:
+                held_lock = _held_locks.get(self._key)
+                if held_lock is not None and held_lock.run_id == run_id:
                     return False
-                if held is None and self._try_take(run_id):
+                if held_lock is None and self._try_take(run_id):
                     log.info("took refresh lock %s for run %s", self.path, run_id)
                     return True
 
@@ -109,31 +109,25 @@ class RefreshLock:
         started = datetime.now(UTC).isoformat(timespec="seconds")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"run {run_id}, pid {os.getpid()}, started {started}\n".encode(), 0)
-        _held[self._key] = _HeldLock(run_id, fd)
+        _held_locks[self._key] = _HeldLock(run_id, fd)
         return True
 
     def release(self, run_id: str) -> bool:
         """Release the lock if ``run_id`` holds it in this process; return whether it did."""
         with _held_guard:
-            held = _held.get(self._key)
-            if held is None or held.run_id != run_id:
+            held_lock = _held_locks.get(self._key)
+            if held_lock is None or held_lock.run_id != run_id:
                 return False
-            del _held[self._key]
+            del _held_locks[self._key]
             # Emptied before unlocking, so a reader never names a finished run as the holder.
-            os.ftruncate(held.fd, 0)
-            fcntl.flock(held.fd, fcntl.LOCK_UN)
-            os.close(held.fd)
+            os.ftruncate(held_lock.fd, 0)
+            fcntl.flock(held_lock.fd, fcntl.LOCK_UN)
+            os.close(held_lock.fd)
         log.info("released refresh lock %s for run %s", self.path, run_id)
         return True
 
-    def held_by(self, run_id: str) -> bool:
-        """Whether ``run_id`` holds this lock in this process."""
-        with _held_guard:
-            held = _held.get(self._key)
-            return held is not None and held.run_id == run_id
-
     def holder(self) -> str:
-        """The holder line of the lock file ("run …, pid …, started …"), or "" if none is written."""
+        """Return the holder line of the lock file ("run …, pid …, started …"), or "" if it is empty."""
         try:
             return self.path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:

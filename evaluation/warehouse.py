@@ -64,9 +64,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     Read-write connections share DuckDB's one database instance per file in
     this process, so nested connections to a staging file are accepted. A
     read-only connection gets its own in-memory database with the file
-    attached READ_ONLY and selected with USE. This avoids two DuckDB 2.0.1
-    behaviours: it rejects a second connection to a file with a different
-    configuration in one process, and while any connection to a path stays
+    attached READ_ONLY and selected with USE. This avoids two behaviours of
+    DuckDB 2.0.1. It rejects a second connection to a file with a different
+    configuration in one process. And while any connection to a path stays
     open, a new connection to that path gets the cached instance, which still
     reads the file that was there before a publish. The code opens the
     published file only read-only and staging files only read-write, so no
@@ -176,8 +176,8 @@ class Warehouse:
 
     Every staging write happens under the refresh lock, taken by the first
     ``start_staging`` or ``open_staging`` of a run and released by ``publish``
-    or ``finish_run``. So whoever takes the lock knows that every other
-    staging file belongs to a run that has ended, and removes it.
+    or ``finish_run``. So a run that takes the lock can remove every other
+    staging file, because each belongs to a run that has ended.
     """
 
     def __init__(self, path: Path, lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS) -> None:

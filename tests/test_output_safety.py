@@ -1,7 +1,7 @@
 """Whole refreshes of the Otaru data against real processes: readers, SIGKILL, two at once, reruns.
 
 A refresh in another process is `python -m pipelines.cli run`, the command
-behind `make run`. KPI_TEST_PAUSE_AT holds it at a named point until the test
+behind `make run`. KPI_TEST_PAUSE_AT stops it at a named point until the test
 deletes the marker file or kills the process, so no test depends on timing.
 """
 
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 
 def rename_strategy(raw_dir: Path, name: str) -> None:
-    """Give the copied Otaru strategy another name, so a refresh of it is told apart by one value."""
+    """Rename the copied Otaru strategy, so that one value identifies a refresh of it."""
     toml = raw_dir / "otaru" / "strategy.toml"
     text = toml.read_text(encoding="utf-8")
     toml.write_text(text.replace(f'name = "{OTARU_NAME}"', f'name = "{name}"'), encoding="utf-8")

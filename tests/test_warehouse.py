@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_strategy_name(warehouse: Warehouse, run_id: str, name: str) -> None:
-    """Build a staging file whose strategy table holds one row named ``name``, and publish it."""
+    """Build a staging file with one strategy row named ``name``, and publish it."""
     warehouse.start_staging(run_id)
     with warehouse.open_staging(run_id) as connection:
         connection.execute(
@@ -158,8 +158,8 @@ def test_lock_of_killed_process_is_free(tmp_path):
     holder.wait()
     assert warehouse.staging_path("dead-run").exists()
 
-    # The kernel released the dead process's flock, so the next run takes the
-    # lock and, holding it, knows the dead run's staging file is stale.
+    # The kernel released the dead process's flock. So the next run takes the
+    # lock, and with it taken, the dead run's staging file cannot be in use.
     warehouse.start_staging("next-run")
     assert not warehouse.staging_path("dead-run").exists()
     assert warehouse.staging_files() == [warehouse.staging_path("next-run")]
@@ -240,3 +240,20 @@ def test_jobs_run_in_one_process():
 
     assert defs.resolve_job_def("annual_refresh").executor_def.name == "in_process"
     assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+
+
+def test_publish_waits_for_every_staging_asset():
+    """Each asset is upstream of warehouse_file, or downstream of it and so reads the published file.
+
+    An asset beside warehouse_file could run after the publish, and what it
+    wrote into the staging file would be dropped at run end.
+    """
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    publish = dg.AssetSelection.assets("warehouse_file")
+    ordered = publish.upstream().resolve(graph) | publish.downstream().resolve(graph)
+    beside = {key.to_user_string() for key in graph.get_all_asset_keys() - ordered}
+    assert beside == set()
