@@ -37,6 +37,8 @@ DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 # How long a test pause (KPI_TEST_PAUSE_AT) waits for its marker file to go away.
 TEST_PAUSE_MAX_SECONDS = 60.0
+# Pause points already reached in this process, so that each pauses once.
+_paused_points: set[str] = set()
 # Rows fetched at a time while hashing a table.
 HASH_BATCH_ROWS = 10_000
 # Tables loaded from Python; their CREATE TABLE statements live in sql/normalized/.
@@ -126,13 +128,16 @@ def table_content_hashes(path: Path) -> dict[str, str]:
 def pause_for_test(point: str) -> None:
     """Block at ``point`` while the marker file exists, when KPI_TEST_PAUSE_AT names that point.
 
-    Tests set KPI_TEST_PAUSE_AT (``kpi_score``, ``project_summary`` or
-    ``publish``) and KPI_TEST_PAUSE_MARKER (a file path) to hold a refresh
-    mid-run: this writes the marker, then waits until the test deletes it or
-    kills the process, for at most TEST_PAUSE_MAX_SECONDS.
+    Tests set KPI_TEST_PAUSE_AT and KPI_TEST_PAUSE_MARKER (a file path) to stop
+    a refresh mid-run. ``open_staging`` is the end of the run's first staging
+    connection, after its writes and before it closes. ``publish`` is just
+    before the swap. The pause writes the marker, then waits until the test
+    deletes it or kills the process, for at most TEST_PAUSE_MAX_SECONDS. It
+    happens once per process.
     """
-    if os.environ.get("KPI_TEST_PAUSE_AT") != point:
+    if os.environ.get("KPI_TEST_PAUSE_AT") != point or point in _paused_points:
         return
+    _paused_points.add(point)
     marker = Path(os.environ["KPI_TEST_PAUSE_MARKER"])
     marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
     log.warning("test pause at %s: waiting for %s to be removed", point, marker)
@@ -154,9 +159,7 @@ def replace_table_from_query(
         raise ValueError(f"{table} is not a table built from a query file")
     create_macros(connection)
     connection.execute(f"create or replace table {table} as {read_sql(query_file)}")
-    count = connection.execute(f"select count(*) from {table}").fetchone()[0]
-    pause_for_test(table)
-    return count
+    return connection.execute(f"select count(*) from {table}").fetchone()[0]
 
 
 def ensure_normalized_tables(connection: duckdb.DuckDBPyConnection) -> None:
@@ -228,6 +231,7 @@ class Warehouse:
         with connect(staging) as connection:
             ensure_normalized_tables(connection)
             yield connection
+            pause_for_test("open_staging")
 
     def publish(self, run_id: str) -> Path:
         """Checkpoint the staging file and move it over the published file atomically.

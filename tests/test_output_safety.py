@@ -41,13 +41,14 @@ def strategy_name(warehouse: Path) -> str:
         return connection.execute("select strategy_name from strategy").fetchone()[0]
 
 
-def start_cli_refresh(raw_dir: Path, warehouse: Path, log: Path, **env: str) -> subprocess.Popen:
-    """Start `python -m pipelines.cli run` over ``raw_dir``; its stdout and stderr go to ``log``."""
+def start_refresh(raw_dir: Path, warehouse: Path, log: Path, command: list[str] | None = None,
+                  **env: str) -> subprocess.Popen:
+    """Start `python -m pipelines.cli run` (or ``command``) over ``raw_dir``; its output goes to ``log``."""
     environment = {**os.environ, "KPI_RAW_DIR": str(raw_dir), "KPI_WAREHOUSE": str(warehouse), **env}
     environment.pop("DAGSTER_HOME", None)
     with open(log, "wb") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "run"],
+            command or [sys.executable, "-m", "pipelines.cli", "run"],
             cwd=PROJECT_ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
         )
 
@@ -110,7 +111,7 @@ print(*duckdb.connect({str(warehouse)!r}, read_only=True).execute(query).fetchon
     assert after == "改名した戦略|63.08"
 
 
-@pytest.mark.parametrize("pause_at", ["kpi_score", "publish"])
+@pytest.mark.parametrize("pause_at", ["open_staging", "publish"])
 def test_sigkill_leaves_published_file(otaru_raw_dir, tmp_path, pause_at):
     warehouse = tmp_path / "warehouse" / "kpi.duckdb"
     refresh(otaru_raw_dir, warehouse)
@@ -118,13 +119,16 @@ def test_sigkill_leaves_published_file(otaru_raw_dir, tmp_path, pause_at):
     rename_strategy(otaru_raw_dir, "殺される更新")
     marker = tmp_path / "paused"
 
-    # kpi_score: mid-write, with the staging connection open.
+    # open_staging: source_file rows written, the staging connection still open.
     # publish: the staging file complete and checkpointed, the swap not yet done.
-    process = start_cli_refresh(otaru_raw_dir, warehouse, tmp_path / "killed.log",
+    process = start_refresh(otaru_raw_dir, warehouse, tmp_path / "killed.log",
                                 KPI_TEST_PAUSE_AT=pause_at, KPI_TEST_PAUSE_MARKER=str(marker))
     wait_until(marker.exists, f"the refresh to pause at {pause_at}")
     staging = Warehouse(warehouse).staging_files()
     assert staging, "the paused refresh has a staging file"
+    if pause_at == "open_staging":
+        # Killed mid-write: the rows written so far are only in the staging WAL.
+        assert any(path.name.endswith(".staging.wal") for path in staging)
     process.send_signal(signal.SIGKILL)
     assert finish(process) == -signal.SIGKILL
 
@@ -148,13 +152,13 @@ def test_two_refreshes_at_once(tmp_path):
     before = warehouse.read_bytes()
     marker = tmp_path / "paused"
 
-    first = start_cli_refresh(raws["first"], warehouse, tmp_path / "first.log",
+    first = start_refresh(raws["first"], warehouse, tmp_path / "first.log",
                               KPI_TEST_PAUSE_AT="publish", KPI_TEST_PAUSE_MARKER=str(marker))
     try:
         wait_until(marker.exists, "the first refresh to hold the lock at publish")
 
         # A second refresh that waits 0.5 s gives up with the holder's pid in its message.
-        second = start_cli_refresh(raws["first"], warehouse, tmp_path / "second.log",
+        second = start_refresh(raws["first"], warehouse, tmp_path / "second.log",
                                    KPI_LOCK_TIMEOUT_SECONDS="0.5")
         assert finish(second) == 1
         second_output = (tmp_path / "second.log").read_text(encoding="utf-8")
@@ -163,9 +167,20 @@ def test_two_refreshes_at_once(tmp_path):
         assert f"pid {first.pid}," in second_output
         assert warehouse.read_bytes() == before
 
+        # The lock is taken inside the assets, so it also stops a run that
+        # Dagster executes itself, as for a run from the UI or a schedule.
+        dagster_log = tmp_path / "dagster.log"
+        dagster_command = [str(Path(sys.executable).parent / "dagster"), "job", "execute",
+                           "-m", "pipelines.definitions", "-j", "annual_refresh"]
+        launched = start_refresh(raws["first"], warehouse, dagster_log, command=dagster_command,
+                                     KPI_LOCK_TIMEOUT_SECONDS="0.5")
+        assert finish(launched) != 0
+        assert f"pid {first.pid}," in dagster_log.read_text(encoding="utf-8")
+        assert warehouse.read_bytes() == before
+
         # A third refresh waits for the lock instead.
         third_log = tmp_path / "third.log"
-        third = start_cli_refresh(raws["third"], warehouse, third_log)
+        third = start_refresh(raws["third"], warehouse, third_log)
         wait_until(lambda: "waiting up to" in third_log.read_text(encoding="utf-8"),
                    "the third refresh to wait for the lock")
         marker.unlink()
@@ -186,7 +201,7 @@ def test_two_refreshes_at_once(tmp_path):
 
 def test_rerun_gives_same_table_contents(otaru_raw_dir, tmp_path):
     warehouse = tmp_path / "warehouse" / "kpi.duckdb"
-    process = start_cli_refresh(otaru_raw_dir, warehouse, tmp_path / "cli.log")
+    process = start_refresh(otaru_raw_dir, warehouse, tmp_path / "cli.log")
     assert finish(process) == 0
     first = table_content_hashes(warehouse)
 
