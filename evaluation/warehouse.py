@@ -5,9 +5,9 @@ every path, including exceptions. A refresh writes into a staging file beside
 the published one (``.kpi.duckdb.<run id>.staging``) while it holds the refresh
 lock (``.kpi.duckdb.lock``). ``publish`` checkpoints the staging file and
 replaces the published file with it in one ``os.replace``, so a reader sees
-either the old file or the new one, never a mix. The published file is never
-written in place: a reader that has it open keeps the old inode and its
-consistent old view, and never blocks a refresh.
+either the old file or the new one, never a mix. This code never writes the
+published file in place, so a reader that has it open keeps the old inode and
+its consistent old view, and never blocks a refresh.
 """
 
 from __future__ import annotations
