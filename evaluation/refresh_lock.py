@@ -89,7 +89,8 @@ class RefreshLock:
             if time.monotonic() >= deadline:
                 raise RefreshLocked(self.path, holder, self.timeout_seconds)
             if not announced:
-                log.info(
+                # A warning, so that a quiet command line still says why the refresh is waiting.
+                log.warning(
                     "waiting up to %g s for refresh lock %s, held by %s",
                     self.timeout_seconds, self.path, holder or "an unknown process",
                 )
