@@ -1,27 +1,46 @@
-"""The DuckDB output file: one connection helper, a staging copy per run, atomic publish.
+"""The DuckDB output file: one connection helper, a staging file per run, atomic publish.
 
 Every DuckDB connection in the code base comes from ``connect``: it closes on
 every path, including exceptions. A refresh writes into a staging file beside
-the published one (``.kpi.duckdb.<run id>.staging``) and ``publish`` replaces
-the published file with it in one ``os.replace``, so a reader sees either the
-old file or the new one, never a mix.
+the published one (``.kpi.duckdb.<run id>.staging``) while it holds the refresh
+lock (``.kpi.duckdb.lock``). ``publish`` checkpoints the staging file and
+replaces the published file with it in one ``os.replace``, so a reader sees
+either the old file or the new one, never a mix. This code never writes the
+published file in place, so a reader that has it open keeps the old inode and
+its consistent old view, and never blocks a refresh.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
 import os
+import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from evaluation.refresh_lock import RefreshLock
+
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
+# Long enough for a scheduled refresh and a manual one to queue behind each other.
+DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
+# Run ids become part of file names; Dagster's are UUIDs.
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
+# How long a test pause (KPI_TEST_PAUSE_AT) waits for its marker file to go away.
+TEST_PAUSE_MAX_SECONDS = 60.0
+# Pause points already reached in this process, so that each pauses once.
+_paused_points: set[str] = set()
+# Rows fetched at a time while hashing a table.
+HASH_BATCH_ROWS = 10_000
 # Tables loaded from Python; their CREATE TABLE statements live in sql/normalized/.
 NORMALIZED_TABLES = (
     "source_file",
@@ -44,12 +63,89 @@ def read_sql(relative_path: str) -> str:
 
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the DuckDB file at ``path`` and close it on every path out of the block."""
-    connection = duckdb.connect(str(path), read_only=read_only)
+    """Open the DuckDB file at ``path`` and close the connection on every path out of the block.
+
+    Read-write connections share DuckDB's one database instance per file in
+    this process, so nested connections to a staging file are accepted. A
+    read-only connection gets its own in-memory database with the file
+    attached READ_ONLY and selected with USE. This avoids two behaviours of
+    DuckDB 2.0.1. It rejects a second connection to a file with a different
+    configuration in one process. And while any connection to a path stays
+    open, a new connection to that path gets the cached instance, which still
+    reads the file that was there before a publish. The code opens the
+    published file only read-only and staging files only read-write, so no
+    file is opened with both configurations.
+    """
+    if read_only:
+        if not path.is_file():
+            raise FileNotFoundError(f"DuckDB ファイルがありません / DuckDB file not found: {path}")
+        connection = duckdb.connect(":memory:")
+        try:
+            connection.execute("attach ? as warehouse (read_only)", [str(path)])
+            connection.execute("use warehouse")
+        except BaseException:
+            connection.close()
+            raise
+    else:
+        connection = duckdb.connect(str(path))
     try:
         yield connection
     finally:
         connection.close()
+
+
+def table_content_hashes(path: Path) -> dict[str, str]:
+    """SHA-256 of each table's column names, types and rows, ordered by every column.
+
+    Ordering by all columns, key columns first, gives one order for any set of
+    rows, so two files with the same table contents get the same hashes
+    whatever order the rows were inserted in.
+    """
+    hashes: dict[str, str] = {}
+    with connect(path, read_only=True) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "select table_name from duckdb_tables() where database_name = current_database()"
+                " order by table_name"
+            ).fetchall()
+        ]
+        for table in tables:
+            columns = connection.execute(
+                "select column_name, data_type from duckdb_columns()"
+                " where database_name = current_database() and table_name = ? order by column_index",
+                [table],
+            ).fetchall()
+            digest = hashlib.sha256(repr(columns).encode())
+            # The table name comes from the file's own catalog, quoted as an identifier.
+            quoted = '"' + table.replace('"', '""') + '"'
+            cursor = connection.execute(f"select * from {quoted} order by all")
+            while rows := cursor.fetchmany(HASH_BATCH_ROWS):
+                for row in rows:
+                    digest.update(repr(row).encode() + b"\n")
+            hashes[table] = digest.hexdigest()
+    return hashes
+
+
+def pause_for_test(point: str) -> None:
+    """Block at ``point`` while the marker file exists, when KPI_TEST_PAUSE_AT names that point.
+
+    Tests set KPI_TEST_PAUSE_AT and KPI_TEST_PAUSE_MARKER (a file path) to stop
+    a refresh mid-run. ``open_staging`` is the end of the run's first staging
+    connection, after its writes and before it closes. ``publish`` is just
+    before the swap. The pause writes the marker, then waits until the test
+    deletes it or kills the process, for at most TEST_PAUSE_MAX_SECONDS. It
+    happens once per process.
+    """
+    if os.environ.get("KPI_TEST_PAUSE_AT") != point or point in _paused_points:
+        return
+    _paused_points.add(point)
+    marker = Path(os.environ["KPI_TEST_PAUSE_MARKER"])
+    marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    log.warning("test pause at %s: waiting for %s to be removed", point, marker)
+    deadline = time.monotonic() + TEST_PAUSE_MAX_SECONDS
+    while marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def create_macros(connection: duckdb.DuckDBPyConnection) -> None:
@@ -76,21 +172,49 @@ def ensure_normalized_tables(connection: duckdb.DuckDBPyConnection) -> None:
             connection.execute(read_sql(f"normalized/{table}.sql"))
 
 
-class Warehouse:
-    """The published DuckDB file and the staging files that runs build before publishing it."""
+class PublishRejected(RuntimeError):
+    """The staging file was not published; the published file is unchanged."""
 
-    def __init__(self, path: Path) -> None:
+
+class Warehouse:
+    """The published DuckDB file, the staging files that runs build, and the refresh lock.
+
+    Every staging write happens under the refresh lock, taken by the first
+    ``start_staging`` or ``open_staging`` of a run and released by ``publish``
+    or ``finish_run``. So a run that takes the lock can remove every other
+    staging file, because each belongs to a run that has ended.
+    """
+
+    def __init__(self, path: Path, lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS) -> None:
         self.path = path
+        self.lock = RefreshLock(path.with_name(f".{path.name}.lock"), lock_timeout_seconds)
 
     def staging_path(self, run_id: str) -> Path:
+        if not RUN_ID_PATTERN.fullmatch(run_id):
+            raise ValueError(f"run id {run_id!r} is not usable in a file name")
         return self.path.with_name(f".{self.path.name}.{run_id}.staging")
+
+    def staging_files(self) -> list[Path]:
+        """Staging files, their WAL files and DuckDB temp folders of every run, in name order."""
+        return sorted(self.path.parent.glob(f".{self.path.name}.*.staging*"))
+
+    def _begin(self, run_id: str) -> None:
+        """Take the refresh lock for the run; on first taking it, remove staging left by ended runs."""
+        if not self.lock.acquire(run_id):
+            return
+        own = self.staging_path(run_id).name
+        for leftover in self.staging_files():
+            if leftover.name.startswith(own):
+                continue
+            _remove(leftover)
+            log.warning("removed %s, left by a refresh that ended without publishing", leftover)
 
     def start_staging(self, run_id: str) -> Path:
         """Create an empty staging file for a full refresh, with the normalized tables."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._begin(run_id)
         staging = self.staging_path(run_id)
-        for leftover in (staging, staging.with_name(staging.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        self._remove_staging(run_id)
         with connect(staging) as connection:
             ensure_normalized_tables(connection)
         log.info("started staging file %s", staging)
@@ -99,30 +223,113 @@ class Warehouse:
     @contextmanager
     def open_staging(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """Connect to this run's staging file; a partial run starts from a copy of the published file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._begin(run_id)
         staging = self.staging_path(run_id)
-        if not staging.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if self.path.exists():
-                shutil.copyfile(self.path, staging)
-                log.info("copied %s to staging file %s", self.path, staging)
+        if not staging.exists() and self.path.exists():
+            # The published file is never written in place, so a plain copy is consistent.
+            shutil.copyfile(self.path, staging)
+            log.info("copied %s to staging file %s", self.path, staging)
         with connect(staging) as connection:
             ensure_normalized_tables(connection)
             yield connection
+            pause_for_test("open_staging")
 
     def publish(self, run_id: str) -> Path:
-        """Checkpoint the staging file and move it over the published file atomically."""
+        """Checkpoint the staging file and move it over the published file atomically.
+
+        Raises PublishRejected, leaving the published file as it was, when the
+        staging file is missing, still has a WAL after the checkpoint, or when
+        another process has the published file open read-write.
+        """
         staging = self.staging_path(run_id)
         if not staging.exists():
-            raise FileNotFoundError(f"no staging file {staging} for run {run_id}")
+            raise PublishRejected(
+                f"この実行の作業用ファイルがありません: {staging} / no staging file for run {run_id}: {staging}"
+            )
+        self._begin(run_id)
+
         with connect(staging) as connection:
             connection.execute("checkpoint")
+        wal = _wal_path(staging)
+        if wal.exists():
+            raise PublishRejected(
+                f"作業用ファイルへの接続がまだ開いているため公開できません: {wal} / "
+                f"the staging file still has a WAL after the checkpoint, so a connection is still open: {wal}"
+            )
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
+        self._reject_if_published_file_open_for_writing()
+        self._set_aside_published_wal(run_id)
+
+        pause_for_test("publish")
         os.replace(staging, self.path)
         directory = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
             os.close(directory)
-        log.info("published %s (%d bytes)", self.path, self.path.stat().st_size)
+        log.info("published %s (%d bytes) from run %s", self.path, self.path.stat().st_size, run_id)
+
+        self.lock.release(run_id)
         return self.path
+
+    def finish_run(self, run_id: str) -> None:
+        """Remove the run's staging files if it did not publish, and release its lock (run end)."""
+        if self._remove_staging(run_id):
+            log.warning("run %s ended without publishing; removed its staging file", run_id)
+        self.lock.release(run_id)
+
+    def _remove_staging(self, run_id: str) -> bool:
+        """Remove this run's staging file, WAL and temp folder; return whether any existed."""
+        own = self.staging_path(run_id).name
+        found = [path for path in self.staging_files() if path.name.startswith(own)]
+        for path in found:
+            _remove(path)
+        return bool(found)
+
+    def _reject_if_published_file_open_for_writing(self) -> None:
+        """Raise PublishRejected when another process has a read-write DuckDB connection to the file.
+
+        DuckDB holds a POSIX write lock (F_WRLCK) on a file it has open
+        read-write and a read lock on one it has open read-only, so a shared
+        lock that cannot be taken means a writer. The writer would keep writing
+        the old file, and a WAL it leaves beside the path would be replayed
+        into the new one.
+        """
+        if not self.path.exists():
+            return
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as error:
+            raise PublishRejected(
+                f"公開済みの DuckDB ファイルを別のプロセスが書き込み可能で開いているため、公開できません: {self.path}。"
+                "読み取り専用で開き直してください(DuckDB CLI なら duckdb -readonly)。"
+                f" / Another process has {self.path} open read-write, so it cannot be replaced;"
+                " reopen it read-only (DuckDB CLI: duckdb -readonly)."
+            ) from error
+        finally:
+            # NOTE: closing any descriptor of a file drops every POSIX lock this process holds
+            # on it, including those of its own DuckDB connections to the published file.
+            # Readers only need their locks to keep writers out, and the file is replaced next.
+            os.close(fd)
+
+    def _set_aside_published_wal(self, run_id: str) -> None:
+        """Rename a WAL left beside the published file, which DuckDB would replay into the new file."""
+        wal = _wal_path(self.path)
+        if wal.exists():
+            kept = wal.with_name(f"{wal.name}.{run_id}.orphaned")
+            os.replace(wal, kept)
+            log.warning("moved %s, left by a read-write connection to the old file, to %s", wal, kept)
+
+
+def _wal_path(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

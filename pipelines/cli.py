@@ -20,6 +20,7 @@ from pathlib import Path
 
 from evaluation.eras import era_label
 from evaluation.problems import InputRejected
+from evaluation.refresh_lock import RefreshLocked
 from evaluation.warehouse import connect
 
 log = logging.getLogger("pipelines.cli")
@@ -55,8 +56,24 @@ def failed_check_messages(instance, run_id: str) -> list[str]:
     return [line for _, line in sorted(lines, key=lambda item: item[0])]
 
 
-def run_refresh(verbose: bool = False) -> Path:
-    """Execute annual_refresh in process; return the published DuckDB file.
+def warehouse_path() -> Path:
+    """Return the path of the published DuckDB file that annual_refresh writes."""
+    from pipelines.definitions import defs
+
+    return defs.resources["kpi_warehouse"].warehouse.path
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """Inode and modification time of ``path``, which change when a refresh publishes it."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns
+
+
+def run_refresh(run_id: str, verbose: bool = False) -> Path:
+    """Execute annual_refresh in process as run ``run_id``; return the published DuckDB file.
 
     Dagster's own console log (step events, stack traces) is shown only with
     ``verbose``; the full record of every run stays in the run history that
@@ -69,7 +86,6 @@ def run_refresh(verbose: bool = False) -> Path:
 
     # DAGSTER_HOME (set by the Makefile) keeps the run history that `make ui` shows.
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    run_id = str(uuid.uuid4())
     try:
         result = defs.resolve_job_def("annual_refresh").execute_in_process(
             instance=instance,
@@ -80,8 +96,41 @@ def run_refresh(verbose: bool = False) -> Path:
         raise ChecksFailed(failed_check_messages(instance, run_id)) from error
     if not result.success:
         raise RuntimeError("annual_refresh failed")
-    resource = defs.resources["kpi_warehouse"]
-    return resource.warehouse.path
+    return warehouse_path()
+
+
+def failure_lines(cause: BaseException, run_id: str, published: bool) -> list[str]:
+    """Describe what failed and what to do next, in Japanese with English beside."""
+    if isinstance(cause, RefreshLocked):
+        return [
+            "更新を開始できませんでした。公開済みの DuckDB ファイルは変更していません。 / "
+            "The refresh did not start; the published DuckDB file is unchanged.",
+            f"  {cause}",
+        ]
+    if published:
+        lines = [
+            f"DuckDB ファイルの公開後に、更新の後続のステップが失敗しました(run {run_id})。 / "
+            f"A step after publishing the DuckDB file failed (run {run_id}).",
+        ]
+    else:
+        lines = [
+            f"更新に失敗しました(run {run_id})。"
+            "公開済みの DuckDB ファイルは変更せず、この実行の作業用ファイルは削除しました。"
+            f" / The refresh failed (run {run_id}); the published DuckDB file is unchanged"
+            " and this run's staging file was removed.",
+        ]
+    if isinstance(cause, InputRejected):
+        lines.extend(f"  - {problem.message}" for problem in cause.problems)
+    elif isinstance(cause, ChecksFailed):
+        lines.append("  検証でエラーが見つかりました / validation found errors:")
+        lines.extend(f"  - {message}" for message in cause.messages)
+    else:
+        lines.append(f"  {type(cause).__name__}: {cause}")
+    lines.append(
+        "  原因を直してから、もう一度実行してください(docs/operations.md)。"
+        " / Fix the cause, then run the refresh again (docs/operations.md)."
+    )
+    return lines
 
 
 def summary_lines(warehouse: Path) -> list[str]:
@@ -232,21 +281,15 @@ def main(argv: list[str] | None = None) -> int:
         return run_template(args.fiscal_year)
 
     print("年次更新を実行しています… / running the annual refresh…", file=sys.stderr)
+    run_id = str(uuid.uuid4())
+    before = file_identity(warehouse_path())
     try:
-        warehouse = run_refresh(verbose=args.verbose)
+        warehouse = run_refresh(run_id, verbose=args.verbose)
     except Exception as error:  # noqa: BLE001 - the command line reports every failure the same way
-        cause = _user_exception(error)
-        print("\n更新に失敗しました。公開済みの DuckDB ファイルは変更していません。 / "
-              "The refresh failed; the published DuckDB file is unchanged.", file=sys.stderr)
-        if isinstance(cause, InputRejected):
-            for problem in cause.problems:
-                print(f"  - {problem.message}", file=sys.stderr)
-        elif isinstance(cause, ChecksFailed):
-            print("検証でエラーが見つかりました / validation found errors:", file=sys.stderr)
-            for message in cause.messages:
-                print(f"  - {message}", file=sys.stderr)
-        else:
-            print(f"  {type(cause).__name__}: {cause}", file=sys.stderr)
+        published = file_identity(warehouse_path()) != before
+        print(file=sys.stderr)
+        for line in failure_lines(_user_exception(error), run_id, published):
+            print(line, file=sys.stderr)
         print("詳しい記録は make ui の実行履歴(Runs)か、make run ARGS=-v で表示できます。 / "
               "Details: the run history in make ui (Runs), or make run ARGS=-v.", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from evaluation.warehouse import PROJECT_ROOT, Warehouse
+from evaluation.warehouse import DEFAULT_LOCK_TIMEOUT_SECONDS, PROJECT_ROOT, Warehouse
 
 DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_WAREHOUSE = "data/warehouse/kpi.duckdb"
@@ -32,7 +32,19 @@ class KpiWarehouse(dg.ConfigurableResource):
 
     @property
     def warehouse(self) -> Warehouse:
-        return Warehouse(_resolve(self.warehouse_path or os.environ.get("KPI_WAREHOUSE", DEFAULT_WAREHOUSE)))
+        # KPI_LOCK_TIMEOUT_SECONDS: how long a refresh waits for another one to finish.
+        timeout = float(os.environ.get("KPI_LOCK_TIMEOUT_SECONDS", DEFAULT_LOCK_TIMEOUT_SECONDS))
+        path = _resolve(self.warehouse_path or os.environ.get("KPI_WAREHOUSE", DEFAULT_WAREHOUSE))
+        return Warehouse(path, lock_timeout_seconds=timeout)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """At run end, on success or failure: remove an unpublished staging file, release the lock.
+
+        With the in-process executor the resource lives for the whole run, so
+        this runs once, after the last step.
+        """
+        if context.run is not None:
+            self.warehouse.finish_run(context.run.run_id)
 
     @property
     def reports_path(self) -> Path:

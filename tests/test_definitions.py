@@ -1,7 +1,6 @@
 """The Dagster code location loads, and a refresh of the Otaru data publishes a file."""
 
-import duckdb
-
+from evaluation.warehouse import connect
 from pipelines.definitions import defs
 
 
@@ -12,6 +11,6 @@ def test_definitions_load():
 
 
 def test_refresh_publishes_all_tables(otaru_warehouse):
-    with duckdb.connect(str(otaru_warehouse), read_only=True) as connection:
+    with connect(otaru_warehouse, read_only=True) as connection:
         tables = {row[0] for row in connection.execute("select table_name from duckdb_tables()").fetchall()}
     assert {"kpi", "kpi_value", "kpi_score", "project_summary", "published_summary", "strategy"} <= tables
