@@ -94,8 +94,14 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         connection.close()
 
 
+RUN_IDENTITY_COLUMNS = {"run_id"}
+
+
 def table_content_hashes(path: Path) -> dict[str, str]:
     """SHA-256 of each table's column names, types and rows, ordered by every column.
+
+    Columns in ``RUN_IDENTITY_COLUMNS`` are left out, so a rerun on the same
+    input gives the same hashes.
 
     Ordering by all columns, key columns first, gives one order for any set of
     rows, so two files with the same table contents get the same hashes
@@ -116,10 +122,13 @@ def table_content_hashes(path: Path) -> dict[str, str]:
                 " where database_name = current_database() and table_name = ? order by column_index",
                 [table],
             ).fetchall()
-            digest = hashlib.sha256(repr(columns).encode())
-            # The table name comes from the file's own catalog, quoted as an identifier.
+            # A column naming the run (validation_result.run_id) differs on every rerun by design.
+            kept = [(name, data_type) for name, data_type in columns if name not in RUN_IDENTITY_COLUMNS]
+            digest = hashlib.sha256(repr(kept).encode())
+            # Table and column names come from the file's own catalog, quoted as identifiers.
             quoted = '"' + table.replace('"', '""') + '"'
-            cursor = connection.execute(f"select * from {quoted} order by all")
+            selected = ", ".join('"' + name.replace('"', '""') + '"' for name, _ in kept)
+            cursor = connection.execute(f"select {selected} from {quoted} order by all")
             while rows := cursor.fetchmany(HASH_BATCH_ROWS):
                 for row in rows:
                     digest.update(repr(row).encode() + b"\n")

@@ -9,7 +9,16 @@ from pipelines.resources import KpiWarehouse
 @dg.asset(
     group_name="publish",
     kinds={"duckdb"},
-    deps=["project_summary", "kpi_outlook", "published_summary", "source_file", "score_discrepancy", "kpi_unit"],
+    deps=[
+        "project_summary",
+        "kpi_outlook",
+        "published_summary",
+        "source_file",
+        "score_discrepancy",
+        "kpi_unit",
+        "kpi_value_history",
+        "submission_status",
+    ],
     description=(
         "公開される DuckDB ファイル(KPI_WAREHOUSE)。すべての表ができ、ブロッキングチェックがすべて通ってから、"
         "実行ごとの作業用ファイルと一度に入れ替える。"
