@@ -64,6 +64,12 @@ def strategy_rows(strategy: Strategy) -> dict[str, list[dict]]:
                 "average_of": method.average_of,
                 "target_achieved_threshold": _text(method.target_achieved_threshold),
                 "target_achieved_mark": method.target_achieved_mark,
+                "maintain_tolerance": _text(method.maintain_tolerance),
+                "yardstick": method.yardstick,
+                "average_rounding": method.average_rounding,
+                "average_decimal_places": method.average_decimal_places,
+                "rollup": method.rollup,
+                "bands_judged_on": method.bands_judged_on,
             }
         ],
         "score_band": [

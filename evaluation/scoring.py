@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
-from evaluation.strategy import EvaluationMethod
+from evaluation.methods import EvaluationMethod
 
 
 class ScoreUndefined(ValueError):
@@ -29,8 +29,14 @@ class Score:
 
 def exact_raw_score(direction: str, baseline: Decimal, actual: Decimal, target: Decimal,
                     method: EvaluationMethod) -> Decimal:
-    """Return the unrounded raw score (補正前スコア); raise ScoreUndefined on a zero denominator."""
-    formula = {"up": method.formula_up, "down": method.formula_down, "maintain": method.formula_maintain}[direction]
+    """Return the unrounded raw score (補正前スコア); raise ScoreUndefined on a zero denominator.
+
+    ``target`` is the yardstick: the final target, or the year's expected value
+    or linear-path value when the method judges against one.
+    """
+    formula = method.formula_for(direction)
+    if formula == "maintain" and abs(actual - target) <= method.maintain_tolerance:
+        return Decimal(100)
     if formula == "progress":
         numerator, denominator = actual - baseline, target - baseline
     else:
@@ -45,8 +51,12 @@ def exact_raw_score(direction: str, baseline: Decimal, actual: Decimal, target: 
 
 def round_score(value: Decimal, method: EvaluationMethod) -> Decimal:
     """Round half up (四捨五入, half away from zero) or truncate, to the method's places."""
-    mode = ROUND_HALF_UP if method.rounding == "half_up" else ROUND_DOWN
-    return value.quantize(Decimal(1).scaleb(-method.decimal_places), rounding=mode)
+    return round_to(value, method.rounding, method.decimal_places)
+
+
+def round_to(value: Decimal, rounding: str, places: int) -> Decimal:
+    mode = ROUND_HALF_UP if rounding == "half_up" else ROUND_DOWN
+    return value.quantize(Decimal(1).scaleb(-places), rounding=mode)
 
 
 def score_kpi(direction: str, baseline: Decimal, actual: Decimal, target: Decimal,
@@ -59,9 +69,10 @@ def score_kpi(direction: str, baseline: Decimal, actual: Decimal, target: Decima
         clamped = max(clamped, method.clamp_min)
     if method.clamp_max is not None:
         clamped = min(clamped, method.clamp_max)
+    score = round_score(clamped, method)
+    judged = raw if method.bands_judged_on == "raw_score" else score
     band = next(
         b.band for b in method.bands
-        if (b.lower is None or raw >= b.lower) and (b.upper is None or raw < b.upper)
+        if (b.lower is None or judged >= b.lower) and (b.upper is None or judged < b.upper)
     )
-    return Score(round_score(raw, method), round_score(clamped, method), band,
-                 raw >= method.target_achieved_threshold)
+    return Score(round_score(raw, method), score, band, raw >= method.target_achieved_threshold)

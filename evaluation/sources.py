@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 PUBLISHED_TABLE = "published_table"
 KPI_MASTER = "kpi_master"
 SUBMISSION = "submission"
+KPI_REVISION = "kpi_revision"
 STRATEGY = "strategy"
 
 _ZIP_MAGIC = b"PK\x03\x04"

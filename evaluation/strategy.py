@@ -2,7 +2,7 @@
 
 Each folder of input files has a ``strategy.toml`` naming the strategy (id,
 municipality, period), the KPIs it excludes on purpose with the reason, and the
-evaluation method: formula per direction, clamp, rounding and bands. The method
+evaluation method (read and checked by evaluation/methods.py). The method
 is data so that a municipality that scores differently changes this file, not
 the SQL. Otaru's published method is the default for every omitted key.
 """
@@ -12,57 +12,13 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
+from evaluation.methods import METHOD_KEYS, EvaluationMethod, load_method
 from evaluation.problems import InputProblem, InputRejected
 
 STRATEGY_FILE_NAME = "strategy.toml"
-FORMULAS = ("progress", "achievement")
-ROUNDING_MODES = ("half_up", "truncate")
-AVERAGE_BASES = ("rounded_scores",)
 _STRATEGY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class Band:
-    """One score band: raw scores in [lower, upper) fall in it; None means unbounded."""
-
-    band: str
-    label_ja: str
-    mark: str
-    lower: Decimal | None
-    upper: Decimal | None
-
-
-# Otaru's bands: 基準未満 < 0 <= 0~50 < 50 <= 50~100 < 100 <= 100以上, judged on the raw score.
-OTARU_BANDS = (
-    Band("below_baseline", "基準未満", "×", None, Decimal(0)),
-    Band("0-50", "0~50", "●", Decimal(0), Decimal(50)),
-    Band("50-100", "50~100", "○", Decimal(50), Decimal(100)),
-    Band("100+", "100以上", "◎", Decimal(100), None),
-)
-
-
-@dataclass(frozen=True)
-class EvaluationMethod:
-    """The parameters that turn one strategy's baseline, actual and target into a score.
-
-    progress: (actual - baseline) / (target - baseline) x 100
-    achievement: actual / target x 100
-    """
-
-    formula_up: str = "progress"
-    formula_down: str = "progress"
-    formula_maintain: str = "achievement"
-    clamp_min: Decimal | None = Decimal(-100)
-    clamp_max: Decimal | None = Decimal(100)
-    rounding: str = "half_up"
-    decimal_places: int = 2
-    average_of: str = "rounded_scores"
-    target_achieved_threshold: Decimal = Decimal(100)
-    target_achieved_mark: str = "☆"
-    bands: tuple[Band, ...] = OTARU_BANDS
 
 
 @dataclass(frozen=True)
@@ -94,17 +50,10 @@ class Strategy:
         return None
 
 
-def _decimal(value: object) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(str(value))
-
-
 # Every key strategy.toml may have; any other key is rejected, so a typo is not silently ignored.
 KNOWN_KEYS = {
     "strategy": {"strategy_id", "municipality", "name", "first_fiscal_year", "last_fiscal_year"},
-    "method": {"formula_up", "formula_down", "formula_maintain", "clamp_min", "clamp_max", "rounding",
-               "decimal_places", "average_of", "target_achieved_threshold", "target_achieved_mark", "bands"},
+    "method": METHOD_KEYS,
     "exclusions": {"business_no", "kpi_seq", "reason"},
 }
 
@@ -157,7 +106,7 @@ def load_strategy(path: Path, display_name: str | None = None) -> Strategy:
         reject("first_fiscal_year", f"{first}..{last}", "計画期間の年度(西暦)が正しくありません",
                "the strategy period must be two years with first <= last")
 
-    method = _load_method(document.get("method", {}), reject)
+    method = load_method(document.get("method", {}), reject)
     exclusions = []
     for entry in document.get("exclusions", []):
         reason = str(entry.get("reason", "")).strip()
@@ -181,66 +130,4 @@ def load_strategy(path: Path, display_name: str | None = None) -> Strategy:
         folder=path.parent,
         method=method,
         exclusions=tuple(exclusions),
-    )
-
-
-def _load_method(section: dict, reject) -> EvaluationMethod:
-    default = EvaluationMethod()
-    values = {
-        key: section.get(key, getattr(default, key))
-        for key in ("formula_up", "formula_down", "formula_maintain", "rounding",
-                    "decimal_places", "average_of", "target_achieved_mark")
-    }
-    for key in ("formula_up", "formula_down", "formula_maintain"):
-        if values[key] not in FORMULAS:
-            reject(f"method.{key}", values[key], f"計算式は {' / '.join(FORMULAS)} のどれかです",
-                   f"the formula must be one of {', '.join(FORMULAS)}")
-    if values["rounding"] not in ROUNDING_MODES:
-        reject("method.rounding", values["rounding"], "丸めは half_up(四捨五入)か truncate(切り捨て)です",
-               "rounding must be half_up or truncate")
-    if values["decimal_places"] not in (0, 1, 2):
-        reject("method.decimal_places", values["decimal_places"], "小数点以下の桁数は 0〜2 です",
-               "decimal_places must be 0, 1 or 2")
-    if values["average_of"] not in AVERAGE_BASES:
-        reject("method.average_of", values["average_of"], "平均の対象は rounded_scores だけに対応しています",
-               "average_of supports only rounded_scores")
-
-    clamp_min = _decimal(section.get("clamp_min", default.clamp_min))
-    clamp_max = _decimal(section.get("clamp_max", default.clamp_max))
-    for key, bound in (("method.clamp_min", clamp_min), ("method.clamp_max", clamp_max)):
-        if bound is not None and bound != bound.to_integral_value():
-            reject(key, bound, "上下限は整数にしてください", "clamp bounds must be whole numbers")
-    if clamp_min is not None and clamp_max is not None and clamp_min >= clamp_max:
-        reject("method.clamp_min", f"{clamp_min}..{clamp_max}", "clamp_min は clamp_max より小さくしてください",
-               "clamp_min must be below clamp_max")
-
-    bands = default.bands
-    if "bands" in section:
-        bands = tuple(
-            Band(str(b["band"]), str(b["label_ja"]), str(b.get("mark", "")),
-                 _decimal(b.get("lower")), _decimal(b.get("upper")))
-            for b in section["bands"]
-        )
-    for previous, current in zip(bands, bands[1:], strict=False):
-        if previous.upper is None or previous.upper != current.lower:
-            reject("method.bands", current.band, "帯は下から順に、前の帯の上限と次の帯の下限を同じ値にしてください",
-                   "bands must be ordered with each upper bound equal to the next lower bound")
-    if bands and (bands[0].lower is not None or bands[-1].upper is not None):
-        reject("method.bands", bands[0].band, "最初の帯は下限なし、最後の帯は上限なしにしてください",
-               "the first band needs no lower bound and the last no upper bound")
-
-    return EvaluationMethod(
-        formula_up=values["formula_up"],
-        formula_down=values["formula_down"],
-        formula_maintain=values["formula_maintain"],
-        clamp_min=clamp_min,
-        clamp_max=clamp_max,
-        rounding=values["rounding"],
-        decimal_places=values["decimal_places"],
-        average_of=values["average_of"],
-        target_achieved_threshold=_decimal(
-            section.get("target_achieved_threshold", default.target_achieved_threshold)
-        ),
-        target_achieved_mark=values["target_achieved_mark"],
-        bands=bands,
     )

@@ -48,6 +48,8 @@ NORMALIZED_TABLES = (
     "evaluation_method",
     "score_band",
     "kpi",
+    "kpi_expected_value",
+    "kpi_revision",
     "kpi_value",
     "kpi_value_history",
     "submission_status",
@@ -166,7 +168,7 @@ def replace_table_from_query(
     connection: duckdb.DuckDBPyConnection, table: str, query_file: str
 ) -> int:
     """Rebuild ``table`` from the SELECT in ``query_file``; return its row count."""
-    if table not in ("kpi_score", "project_summary", "kpi_outlook"):
+    if table not in ("kpi_score", "project_summary", "kpi_outlook", "project_band_count", "strategy_comparison"):
         raise ValueError(f"{table} is not a table built from a query file")
     create_macros(connection)
     connection.execute(f"create or replace table {table} as {read_sql(query_file)}")

@@ -38,6 +38,16 @@ TABLE_SPECS = {
         " / One row per KPI and submitted fiscal year: its department and whether it was submitted.",
         "strategy_id, fiscal_year, department, kpi_id",
     ),
+    "kpi_expected_value": (
+        "期待値・目安値。1行が1KPI・1年度で、KPIマスターの「期待値(R2)」などの列から読む。"
+        " / One row per KPI and fiscal year: the expected value (期待値, 目安値) from the KPI master.",
+        "strategy_id, kpi_id, fiscal_year",
+    ),
+    "kpi_revision": (
+        "基準値・目標値の改定。1行が1KPIの改定1つで、適用年度・改定後の基準値と目標値・改定理由を持つ。"
+        " / One row per revision of a KPI's baseline or target: effective year, revised values, reason.",
+        "strategy_id, kpi_id, revision_no",
+    ),
     "published_kpi_score": (
         "公表された補正前スコア・スコア・評価記号。1行が1KPI・評価年度。公表値のまま保存し、上書きしない。"
         " / One row per KPI and evaluated year: the scores and marks as published, never overwritten.",
@@ -59,7 +69,7 @@ TABLE_SPECS = {
     ],
 )
 def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
-    """Read every strategy's master, submissions and published tables; write the six tables they feed."""
+    """Read every strategy's master, revisions, submissions and published tables; write the tables they feed."""
     strategies, files = discover(kpi_warehouse.raw_path)
     with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
         inventory = dict(connection.execute("select source_file, sha256 from source_file").fetchall())

@@ -11,6 +11,7 @@ from pipelines.resources import KpiWarehouse
     kinds={"duckdb"},
     deps=[
         "project_summary",
+        "project_band_count",
         "kpi_outlook",
         "published_summary",
         "source_file",

@@ -10,9 +10,9 @@ from pipelines.resources import KpiWarehouse
 @dg.asset(
     group_name="scores",
     kinds={"duckdb", "sql"},
-    deps=["kpi", "kpi_value", "published_kpi_score", "strategy"],
+    deps=["kpi", "kpi_value", "kpi_revision", "kpi_expected_value", "published_kpi_score", "strategy"],
     description=(
-        "KPIのスコア。1行が1KPI・実績のある1年度で、補正前スコア・スコア(−100〜100 の範囲に収めた値)・評価区分・目標達成と、"
+        "KPIのスコア。1行が1KPI・実績のある1年度で、補正前スコア・スコア(評価方法の上下限に収めた値)・評価区分・目標達成、比べた値(目標値・期待値)、改定前の基準でのスコアと、"
         "公表されたスコアを並べて持つ。sql/scores/kpi_score.sql で計算。"
         " / One row per KPI and fiscal year with an actual: raw score, clamped score, band, target achieved,"
         " beside the published score."

@@ -10,7 +10,7 @@ from pipelines.resources import KpiWarehouse
 @dg.asset(
     group_name="summaries",
     kinds={"duckdb", "sql"},
-    deps=["kpi_score", "kpi", "published_kpi_score", "strategy"],
+    deps=["kpi_score", "kpi", "published_kpi_score", "strategy", "kpi_outlook", "kpi_revision"],
     description=(
         "プロジェクトごとの集計。1行が1プロジェクト・1年度・1基準(basis: computed=再計算, published=公表スコア)で、"
         "集計対象の事業数・KPI数、平均スコア、区分ごとの件数を持つ。sql/summaries/project_summary.sql で計算。"

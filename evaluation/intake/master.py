@@ -16,7 +16,7 @@ source of KPI definitions and exclusions.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from evaluation.intake.columns import (
     locate_columns,
     quantity_text,
 )
+from evaluation.intake.expected_values import ExpectedValue, expected_value_columns, read_expected_values
 from evaluation.intake.sheets import Grid, column_letter, data_rows, find_header, label_key
 from evaluation.problems import InputProblem, InputRejected
 from evaluation.published_table import DIRECTIONS, PublishedTable
@@ -116,6 +117,7 @@ class MasterKpi:
     department: str | None
     source_file: str
     source_line: int
+    expected_values: tuple[ExpectedValue, ...] = ()  # 期待値・目安値 columns, by fiscal year
 
     @property
     def baseline_text(self) -> str:
@@ -162,6 +164,8 @@ def read_master(grids: list[Grid], strategy: Strategy) -> KpiMaster:
     grid = kpi_grids[0]
     header = find_header(grid, ANCHOR, {label for c in COLUMNS for label in c.labels})
     positions, header_problems = locate_columns(grid, header, COLUMNS)
+    expected_columns, expected_problems = expected_value_columns(grid, header)
+    header_problems += expected_problems
     problems.extend(header_problems)
     if header_problems:
         raise InputRejected(problems)
@@ -193,7 +197,9 @@ def read_master(grids: list[Grid], strategy: Strategy) -> KpiMaster:
         kpi, kpi_problems = _build_kpi(grid, row, positions, fields, sequence[fields["business_no"]])
         problems.extend(kpi_problems)
         if kpi is not None:
-            kpis.append(kpi)
+            expected, expected_problems = read_expected_values(grid, row, expected_columns, kpi.unit)
+            problems.extend(expected_problems)
+            kpis.append(replace(kpi, expected_values=expected))
 
     if not kpis and not problems:
         problems.append(grid.problem(None, None, "", "KPIの行が1行もありません", "the master has no KPI rows"))
@@ -439,6 +445,24 @@ def kpi_rows(master: KpiMaster, strategy_id: str) -> list[dict]:
             "notes": None,
         }
         for kpi in master.kpis
+    ]
+
+
+def expected_value_rows(master: KpiMaster, strategy_id: str) -> list[dict]:
+    """Rows of kpi_expected_value from a master's 期待値・目安値 columns."""
+    return [
+        {
+            "strategy_id": strategy_id,
+            "kpi_id": kpi.kpi_id,
+            "fiscal_year": expected.fiscal_year,
+            "expected_value": _decimal_text(expected.value),
+            "expected_text": expected.text,
+            "source_file": kpi.source_file,
+            "source_line": kpi.source_line,
+            "source_column": expected.source_column,
+        }
+        for kpi in master.kpis
+        for expected in kpi.expected_values
     ]
 
 

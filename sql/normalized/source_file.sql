@@ -4,7 +4,7 @@
 create table source_file (
     strategy_id varchar not null,
     source_file varchar not null,  -- path relative to the input folder (KPI_RAW_DIR)
-    file_format varchar not null,  -- 'published_table'
+    file_format varchar not null,  -- 'published_table' | 'kpi_master' | 'submission' | 'kpi_revision'
     encoding varchar,              -- 'utf-8', 'utf-8-sig' or 'cp932'
     size_bytes bigint not null,
     sha256 varchar not null,

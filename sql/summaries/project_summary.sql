@@ -1,12 +1,20 @@
 -- project_summary: one row per strategy, project, fiscal year and basis.
 --   basis 'computed':  the scores this pipeline recomputed (kpi_score), for
 --                      every fiscal year of the strategy period;
+--   basis 'original':  the same, on the baselines and targets as first
+--                      defined (kpi_score.original_*), only for strategies
+--                      with a revision (kpi_revision);
 --   basis 'published': the scores as printed in the published table
 --                      (published_kpi_score), only for years that have them.
 -- A KPI counts as evaluated (集計対象) when it is not excluded on purpose and
 -- has a score in that year. average_score is the mean of the evaluated KPIs'
--- scores as shown (rounded), rounded once more by the strategy's method.
--- Bands and target_achieved follow the raw score on either basis.
+-- scores as shown (rounded), rounded once more by the method's
+-- average_rounding to average_decimal_places; null when the method's rollup is
+-- 'band_counts'. Bands and target_achieved follow kpi_score on the computed
+-- bases and the raw score on the published basis. The four band columns are
+-- Otaru's band ids, null for a method without that band; every method's bands
+-- are counted in project_band_count. The outlook columns count the evaluated
+-- KPIs' kpi_outlook status as of that fiscal year, on every basis.
 
 with
 
@@ -24,6 +32,14 @@ bands as (
 
 strategies as (
     select * from strategy
+),
+
+outlooks as (
+    select * from kpi_outlook
+),
+
+revised_strategies as (
+    select distinct strategy_id from kpi_revision
 ),
 
 project_totals as (
@@ -50,6 +66,23 @@ computed_scores as (
     from kpi_score
     where kpi_score.evaluated
         and kpi_score.score is not null
+),
+
+original_scores as (
+    select
+        kpi_score.strategy_id,
+        kpi_score.project_no,
+        kpi_score.fiscal_year,
+        'original' as basis,
+        kpi_score.business_no,
+        kpi_score.original_score as score,
+        kpi_score.original_band as band,
+        kpi_score.original_target_achieved as target_achieved
+    from kpi_score
+    inner join revised_strategies
+        on kpi_score.strategy_id = revised_strategies.strategy_id
+    where kpi_score.evaluated
+        and kpi_score.original_score is not null
 ),
 
 published_scores as (
@@ -79,6 +112,8 @@ published_scores as (
 evaluated_scores as (
     select * from computed_scores
     union all
+    select * from original_scores
+    union all
     select * from published_scores
 ),
 
@@ -91,6 +126,16 @@ computed_years as (
             as fiscal_year,
         'computed' as basis
     from strategies
+),
+
+original_years as (
+    select
+        computed_years.strategy_id,
+        computed_years.fiscal_year,
+        'original' as basis
+    from computed_years
+    inner join revised_strategies
+        on computed_years.strategy_id = revised_strategies.strategy_id
 ),
 
 published_years as (
@@ -108,7 +153,13 @@ summary_keys as (
         years.fiscal_year,
         years.basis
     from project_totals
-    inner join (select * from computed_years union all select * from published_years) as years
+    inner join (
+        select * from computed_years
+        union all
+        select * from original_years
+        union all
+        select * from published_years
+    ) as years
         on project_totals.strategy_id = years.strategy_id
 ),
 
@@ -131,6 +182,35 @@ aggregated as (
     group by strategy_id, project_no, fiscal_year, basis
 ),
 
+outlook_counts as (
+    select
+        outlooks.strategy_id,
+        kpis.project_no,
+        outlooks.as_of_fiscal_year as fiscal_year,
+        count(*) filter (where outlooks.outlook_status = 'on_track') as on_track_count,
+        count(*) filter (where outlooks.outlook_status = 'behind') as behind_count,
+        count(*) filter (where outlooks.outlook_status = 'unlikely') as unlikely_count,
+        count(*) filter (where outlooks.outlook_status = 'not_enough_data') as not_enough_data_count
+    from outlooks
+    inner join kpis
+        on outlooks.strategy_id = kpis.strategy_id
+        and outlooks.kpi_id = kpis.kpi_id
+    where outlooks.evaluated
+    group by all
+),
+
+method_bands as (
+    -- which of Otaru's band ids the strategy's method has
+    select
+        strategy_id,
+        bool_or(band = 'below_baseline') as has_below_baseline,
+        bool_or(band = '0-50') as has_0_50,
+        bool_or(band = '50-100') as has_50_100,
+        bool_or(band = '100+') as has_100_plus
+    from bands
+    group by strategy_id
+),
+
 final as (
     select
         summary_keys.strategy_id,
@@ -143,22 +223,42 @@ final as (
         cast(coalesce(aggregated.businesses_evaluated, 0) as integer) as businesses_evaluated,
         cast(coalesce(aggregated.kpis_evaluated, 0) as integer) as kpis_evaluated,
         -- mean in units of 10^-places: sum x 10^places / (count x 100)
-        to_score(
-            divide_rounded(
-                aggregated.score_hundredths_sum * cast(10 ** methods.decimal_places as hugeint),
-                cast(aggregated.kpis_evaluated as hugeint) * 100,
-                methods.rounding
-            ),
-            methods.decimal_places
-        ) as average_score,
-        cast(coalesce(aggregated.below_baseline_count, 0) as integer) as below_baseline_count,
-        cast(coalesce(aggregated.band_0_50_count, 0) as integer) as band_0_50_count,
-        cast(coalesce(aggregated.band_50_100_count, 0) as integer) as band_50_100_count,
-        cast(coalesce(aggregated.band_100_plus_count, 0) as integer) as band_100_plus_count,
-        cast(coalesce(aggregated.target_achieved_count, 0) as integer) as target_achieved_count
+        case when methods.rollup = 'mean' then
+            to_score(
+                divide_rounded(
+                    aggregated.score_hundredths_sum * cast(10 ** methods.average_decimal_places as hugeint),
+                    cast(aggregated.kpis_evaluated as hugeint) * 100,
+                    methods.average_rounding
+                ),
+                methods.average_decimal_places
+            )
+        end as average_score,
+        case when method_bands.has_below_baseline then
+            cast(coalesce(aggregated.below_baseline_count, 0) as integer)
+        end as below_baseline_count,
+        case when method_bands.has_0_50 then
+            cast(coalesce(aggregated.band_0_50_count, 0) as integer)
+        end as band_0_50_count,
+        case when method_bands.has_50_100 then
+            cast(coalesce(aggregated.band_50_100_count, 0) as integer)
+        end as band_50_100_count,
+        case when method_bands.has_100_plus then
+            cast(coalesce(aggregated.band_100_plus_count, 0) as integer)
+        end as band_100_plus_count,
+        cast(coalesce(aggregated.target_achieved_count, 0) as integer) as target_achieved_count,
+        cast(coalesce(outlook_counts.on_track_count, 0) as integer) as on_track_count,
+        cast(coalesce(outlook_counts.behind_count, 0) as integer) as behind_count,
+        cast(coalesce(outlook_counts.unlikely_count, 0) as integer) as unlikely_count,
+        cast(coalesce(outlook_counts.not_enough_data_count, 0) as integer) as not_enough_data_count
     from summary_keys
     inner join methods
         on summary_keys.strategy_id = methods.strategy_id
+    left join method_bands
+        on summary_keys.strategy_id = method_bands.strategy_id
+    left join outlook_counts
+        on summary_keys.strategy_id = outlook_counts.strategy_id
+        and summary_keys.project_no = outlook_counts.project_no
+        and summary_keys.fiscal_year = outlook_counts.fiscal_year
     left join aggregated
         on summary_keys.strategy_id = aggregated.strategy_id
         and summary_keys.project_no = aggregated.project_no
