@@ -1,0 +1,149 @@
+"""The two example strategies in examples/, refreshed end to end, against figures worked out by hand.
+
+midori-pref-2020: achievement against each year's expected value (期待値),
+truncated to whole numbers, no clamp, bands A / B+ / B / C on the score as
+shown, project averages truncated to one place.
+sakura-city-2020: progress toward the straight path from baseline to target,
+clamped to 0–100, half up to one place, bands 努力を要する / おおむね順調 / 順調,
+a survey rate maintained within ±3 points.
+"""
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import PROJECT_ROOT, refresh
+
+EXAMPLES_DIR = PROJECT_ROOT / "examples"
+
+
+@pytest.fixture(scope="module")
+def examples_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("examples-raw")
+    for strategy in ("midori-pref", "sakura-city"):
+        shutil.copytree(EXAMPLES_DIR / strategy, raw / strategy)
+    warehouse = tmp_path_factory.mktemp("examples-warehouse") / "kpi.duckdb"
+    refresh(raw, warehouse)
+    return warehouse
+
+
+def score_of(warehouse: Path, strategy_id: str, kpi_id: str, fiscal_year: int) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        cursor = connection.execute(
+            "select * from kpi_score where strategy_id = ? and kpi_id = ? and fiscal_year = ?",
+            [strategy_id, kpi_id, fiscal_year],
+        )
+        names = [c[0] for c in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def summary_of(warehouse: Path, strategy_id: str, project_no: int, fiscal_year: int) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        cursor = connection.execute(
+            "select * from project_summary where strategy_id = ? and project_no = ? and fiscal_year = ?"
+            " and basis = 'computed'",
+            [strategy_id, project_no, fiscal_year],
+        )
+        names = [c[0] for c in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+# (kpi_id, fiscal_year, expected value, score, band), midori-pref-2020: score = actual / 期待値 x 100 truncated
+MIDORI_SCORES = [
+    ("101-1", 2020, "1100", "104", "A"),    # 1,150 / 1,100 x 100 = 104.54… -> 104, no clamp
+    ("101-1", 2021, "1200", "98", "B+"),    # 1,180 / 1,200 x 100 = 98.33… -> 98
+    ("102-1", 2020, "520", "59", "B"),      # 310 / 520 x 100 = 59.61… -> 59 (half up would give 60)
+    ("102-1", 2021, "540", "75", "B"),      # 405 / 540 x 100 = 75 exactly
+    ("103-1", 2020, "60", "96", "B+"),      # 58 / 60 x 100 = 96.66… -> 96 (half up would give 97)
+    ("201-1", 2020, "240", "41", "C"),      # 100 / 240 x 100 = 41.66… -> 41
+    ("201-1", 2021, "280", "80", "B+"),     # 224 / 280 x 100 = 80 exactly: the lower bound of B+
+    ("201-1", 2022, "320", "100", "A"),     # 320 / 320: exactly on the expected value
+    # ↘ scored as progress: (2,650 - 3,000) / (2,600 - 3,000) x 100 = 87.5 -> 87
+    ("202-1", 2021, "2600", "87", "B+"),
+]
+
+
+@pytest.mark.parametrize(("kpi_id", "fiscal_year", "expected", "score", "band"), MIDORI_SCORES)
+def test_midori_scores(examples_warehouse, kpi_id, fiscal_year, expected, score, band):
+    row = score_of(examples_warehouse, "midori-pref-2020", kpi_id, fiscal_year)
+    assert row["yardstick"] == "expected_value"
+    assert row["yardstick_value"] == Decimal(expected)
+    assert row["score"] == Decimal(score)
+    assert row["band"] == band
+
+
+def test_midori_average_truncated(examples_warehouse):
+    # project (1) FY2021: (98 + 75 + 90) / 3 = 87.666… -> truncated to one place 87.6 (half up: 87.7)
+    row = summary_of(examples_warehouse, "midori-pref-2020", 1, 2021)
+    assert row["kpis_evaluated"] == 3
+    assert row["average_score"] == Decimal("87.6")
+
+
+def test_midori_band_counts(examples_warehouse):
+    # project (1) FY2021: 101-1 98 B+, 102-1 75 B, 103-1 63 / 70 = 90 B+
+    with duckdb.connect(str(examples_warehouse), read_only=True) as connection:
+        counts = dict(connection.execute(
+            "select label_ja, kpi_count from project_band_count"
+            " where strategy_id = 'midori-pref-2020' and project_no = 1 and fiscal_year = 2021"
+            " and basis = 'computed'"
+        ).fetchall())
+    assert counts == {"C": 0, "B": 1, "B+": 2, "A": 0}
+
+
+def test_midori_target_achieved_count(examples_warehouse):
+    # FY2020: only 101-1 (104) reaches 100; its Otaru band columns do not apply and stay null
+    row = summary_of(examples_warehouse, "midori-pref-2020", 1, 2020)
+    assert row["target_achieved_count"] == 1
+    assert row["band_100_plus_count"] is None
+
+
+# (kpi_id, fiscal_year, path value, raw score, score, band), sakura-city-2020
+SAKURA_SCORES = [
+    # ↘ path FY2021: 50 + (0 - 50) x 2 / 5 = 30; (36 - 50) / (30 - 50) x 100 = 70: the lower bound of おおむね順調
+    ("101-1", 2021, "30", "70.0", "70.0", "mostly_on_track"),
+    # path FY2022: 20; (18 - 50) / (20 - 50) x 100 = 106.66… -> raw 106.7, clamped to 100.0
+    ("101-1", 2022, "20", "106.7", "100.0", "on_track"),
+    # path FY2022: 12,000 + 3,000 x 3 / 5 = 13,800; 1,500 / 1,800 x 100 = 83.33… -> 83.3
+    ("102-1", 2022, "13800", "83.3", "83.3", "mostly_on_track"),
+    # → within ±3 points: |78.1 - 80.0| = 1.9 -> 100
+    ("201-1", 2021, "80", "100.0", "100.0", "on_track"),
+    # → outside ±3 points: |76.4 - 80.0| = 3.6 -> 76.4 / 80 x 100 = 95.5
+    ("201-1", 2022, "80", "95.5", "95.5", "mostly_on_track"),
+    # path FY2021: 60 + 15 x 2 / 5 = 66; (61 - 60) / (66 - 60) x 100 = 16.66… -> 16.7
+    ("202-1", 2021, "66", "16.7", "16.7", "needs_effort"),
+    # target FY2022, so FY2020's path is 900 + 100 x 1 / 3 = 933.33…; 20 / (100 / 3) x 100 = 60 exactly
+    ("203-1", 2020, "933.333333", "60.0", "60.0", "needs_effort"),
+    # FY2021's path 966.66…; 50 / (200 / 3) x 100 = 75 exactly
+    ("203-1", 2021, "966.666667", "75.0", "75.0", "mostly_on_track"),
+]
+
+
+@pytest.mark.parametrize(("kpi_id", "fiscal_year", "path", "raw", "score", "band"), SAKURA_SCORES)
+def test_sakura_scores(examples_warehouse, kpi_id, fiscal_year, path, raw, score, band):
+    row = score_of(examples_warehouse, "sakura-city-2020", kpi_id, fiscal_year)
+    assert row["yardstick"] == "linear_path"
+    assert row["yardstick_value"] == Decimal(path)
+    assert row["raw_score"] == Decimal(raw)
+    assert row["score"] == Decimal(score)
+    assert row["band"] == band
+
+
+def test_sakura_average_half_up(examples_warehouse):
+    # project (1) FY2022: (100.0 + 83.3) / 2 = 91.65 -> half up 91.7
+    assert summary_of(examples_warehouse, "sakura-city-2020", 1, 2022)["average_score"] == Decimal("91.7")
+    # project (2) FY2021: (100.0 + 16.7 + 75.0) / 3 = 63.9
+    assert summary_of(examples_warehouse, "sakura-city-2020", 2, 2021)["average_score"] == Decimal("63.9")
+
+
+def test_sakura_band_labels(examples_warehouse):
+    # project (2) FY2022: 201-1 95.5 おおむね順調, 202-1 (64.5 - 60) / (69 - 60) = 50 努力を要する
+    with duckdb.connect(str(examples_warehouse), read_only=True) as connection:
+        counts = dict(connection.execute(
+            "select label_ja, kpi_count from project_band_count"
+            " where strategy_id = 'sakura-city-2020' and project_no = 2 and fiscal_year = 2022"
+            " and basis = 'computed'"
+        ).fetchall())
+    assert counts == {"努力を要する": 1, "おおむね順調": 1, "順調": 0}
