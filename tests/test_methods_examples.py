@@ -147,3 +147,57 @@ def test_sakura_band_labels(examples_warehouse):
             " and basis = 'computed'"
         ).fetchall())
     assert counts == {"努力を要する": 1, "おおむね順調": 1, "順調": 0}
+
+
+@pytest.fixture(scope="module")
+def three_strategies_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Otaru, a copy of Otaru under another id (same method) and sakura-city-2020, in one file."""
+    raw = tmp_path_factory.mktemp("comparison-raw")
+    shutil.copytree(PROJECT_ROOT / "data" / "raw" / "otaru", raw / "otaru")
+    shutil.copytree(PROJECT_ROOT / "data" / "raw" / "otaru", raw / "otaru-copy")
+    toml = raw / "otaru-copy" / "strategy.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"otaru-2015"', '"otaru-copy"'), encoding="utf-8")
+    shutil.copytree(EXAMPLES_DIR / "sakura-city", raw / "sakura-city")
+    warehouse = tmp_path_factory.mktemp("comparison-warehouse") / "kpi.duckdb"
+    refresh(raw, warehouse)
+    return warehouse
+
+
+def comparison_of(warehouse: Path, strategy_id: str, other_strategy_id: str) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        cursor = connection.execute(
+            "select * from strategy_comparison where strategy_id = ? and other_strategy_id = ?",
+            [strategy_id, other_strategy_id],
+        )
+        names = [c[0] for c in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def test_same_method_is_comparable(three_strategies_warehouse):
+    row = comparison_of(three_strategies_warehouse, "otaru-2015", "otaru-copy")
+    assert row["comparable"] is True
+    assert row["differences"] == []
+    assert row["reason_ja"] is None
+
+
+def test_other_method_not_comparable(three_strategies_warehouse):
+    # sakura-city-2020 against Otaru: → uses maintain (±3), the yardstick is the linear path,
+    # the clamp is 0–100 (the upper bound 100 is the same), one place, bands 70 / 100 instead of 0 / 50 / 100
+    row = comparison_of(three_strategies_warehouse, "otaru-2015", "sakura-city-2020")
+    assert row["comparable"] is False
+    assert row["scores_comparable"] is False
+    assert row["bands_comparable"] is False
+    assert row["differences"] == ["formula_maintain", "yardstick", "maintain_tolerance", "clamp_min",
+                                  "decimal_places", "bands"]
+    assert row["reason_ja"].startswith("評価方法が違うため比べられません: →の計算式、比べる値")
+    assert "yardstick" in row["reason_en"]
+
+
+def test_otaru_figures_unchanged_beside_others(three_strategies_warehouse):
+    # the published line of project (1) in FY2019 is 63.08 whatever else shares the file
+    with duckdb.connect(str(three_strategies_warehouse), read_only=True) as connection:
+        average = connection.execute(
+            "select average_score from project_summary where strategy_id = 'otaru-2015' and project_no = 1"
+            " and fiscal_year = 2019 and basis = 'published'"
+        ).fetchone()[0]
+    assert average == Decimal("63.08")

@@ -12,6 +12,7 @@ from pipelines.resources import KpiWarehouse
     deps=[
         "project_summary",
         "project_band_count",
+        "strategy_comparison",
         "kpi_outlook",
         "published_summary",
         "source_file",
