@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, refresh
 
-EXAMPLES_DIR = PROJECT_ROOT / "examples"
+EXAMPLES_DIR = PROJECT_ROOT / "examples" / "raw"
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +106,11 @@ SAKURA_SCORES = [
     ("101-1", 2021, "30", "70.0", "70.0", "mostly_on_track"),
     # path FY2022: 20; (18 - 50) / (20 - 50) x 100 = 106.66… -> raw 106.7, clamped to 100.0
     ("101-1", 2022, "20", "106.7", "100.0", "on_track"),
-    # path FY2022: 12,000 + 3,000 x 3 / 5 = 13,800; 1,500 / 1,800 x 100 = 83.33… -> 83.3
-    ("102-1", 2022, "13800", "83.3", "83.3", "mostly_on_track"),
+    # path FY2021: 12,000 + 3,000 x 2 / 5 = 13,200; 600 / 1,200 x 100 = 50
+    ("102-1", 2021, "13200", "50.0", "50.0", "needs_effort"),
+    # target raised to 16,000 from FY2022 (revisions.csv): path 12,000 + 4,000 x 3 / 5 = 14,400;
+    # 1,500 / 2,400 x 100 = 62.5
+    ("102-1", 2022, "14400", "62.5", "62.5", "needs_effort"),
     # → within ±3 points: |78.1 - 80.0| = 1.9 -> 100
     ("201-1", 2021, "80", "100.0", "100.0", "on_track"),
     # → outside ±3 points: |76.4 - 80.0| = 3.6 -> 76.4 / 80 x 100 = 95.5
@@ -132,14 +135,15 @@ def test_sakura_scores(examples_warehouse, kpi_id, fiscal_year, path, raw, score
 
 
 def test_sakura_average_half_up(examples_warehouse):
-    # project (1) FY2022: (100.0 + 83.3) / 2 = 91.65 -> half up 91.7
-    assert summary_of(examples_warehouse, "sakura-city-2020", 1, 2022)["average_score"] == Decimal("91.7")
+    # project (1) FY2022 on the revised target: (100.0 + 62.5) / 2 = 81.25 -> half up 81.3
+    assert summary_of(examples_warehouse, "sakura-city-2020", 1, 2022)["average_score"] == Decimal("81.3")
     # project (2) FY2021: (100.0 + 16.7 + 75.0) / 3 = 63.9
     assert summary_of(examples_warehouse, "sakura-city-2020", 2, 2021)["average_score"] == Decimal("63.9")
 
 
 def test_sakura_band_labels(examples_warehouse):
-    # project (2) FY2022: 201-1 95.5 おおむね順調, 202-1 (64.5 - 60) / (69 - 60) = 50 努力を要する
+    # project (2) FY2022: 201-1 95.5 おおむね順調; 202-1 on its rebased baseline 58.0, path
+    # 58 + 17 x 3 / 5 = 68.2, (64.5 - 58) / (68.2 - 58) x 100 = 63.72… -> 63.7 努力を要する
     with duckdb.connect(str(examples_warehouse), read_only=True) as connection:
         counts = dict(connection.execute(
             "select label_ja, kpi_count from project_band_count"

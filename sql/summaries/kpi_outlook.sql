@@ -15,6 +15,8 @@
 --   not_enough_data (データ不足): fewer than two actuals so far
 -- All arithmetic is on integers scaled from DECIMAL(18, 6), as in kpi_score
 -- (DuckDB's ^ returns DOUBLE, so squares are written as products).
+-- Baseline and target are those in force in the as-of year: the latest
+-- revision (kpi_revision) effective by then, else the KPI as first defined.
 
 with
 
@@ -35,7 +37,11 @@ actual_values as (
     where value_status = 'reported'
 ),
 
-as_of_years as (
+revisions as (
+    select * from kpi_revision
+),
+
+kpi_years as (
     select
         kpis.strategy_id,
         kpis.kpi_id,
@@ -56,6 +62,49 @@ as_of_years as (
         on kpis.strategy_id = strategies.strategy_id
     inner join methods
         on kpis.strategy_id = methods.strategy_id
+),
+
+revisions_in_force as (
+    select
+        kpi_years.strategy_id,
+        kpi_years.kpi_id,
+        kpi_years.as_of_fiscal_year,
+        arg_max(revisions.baseline_fiscal_year, revisions.revision_no) as baseline_fiscal_year,
+        arg_max(revisions.baseline_value, revisions.revision_no) as baseline_value,
+        arg_max(revisions.target_fiscal_year, revisions.revision_no) as target_fiscal_year,
+        arg_max(revisions.target_value, revisions.revision_no) as target_value
+    from kpi_years
+    inner join revisions
+        on kpi_years.strategy_id = revisions.strategy_id
+        and kpi_years.kpi_id = revisions.kpi_id
+        and revisions.effective_fiscal_year <= kpi_years.as_of_fiscal_year
+    group by all
+),
+
+as_of_years as (
+    select
+        kpi_years.strategy_id,
+        kpi_years.kpi_id,
+        kpi_years.direction,
+        kpi_years.evaluated,
+        coalesce(revisions_in_force.baseline_fiscal_year, kpi_years.baseline_fiscal_year) as baseline_fiscal_year,
+        coalesce(revisions_in_force.target_fiscal_year, kpi_years.target_fiscal_year) as target_fiscal_year,
+        -- a revision's values are complete, so its null baseline is a baseline without a figure
+        case
+            when revisions_in_force.kpi_id is not null then revisions_in_force.baseline_value
+            else kpi_years.baseline_value
+        end as baseline_value,
+        case
+            when revisions_in_force.kpi_id is not null then revisions_in_force.target_value
+            else kpi_years.target_value
+        end as target_value,
+        kpi_years.formula,
+        kpi_years.as_of_fiscal_year
+    from kpi_years
+    left join revisions_in_force
+        on kpi_years.strategy_id = revisions_in_force.strategy_id
+        and kpi_years.kpi_id = revisions_in_force.kpi_id
+        and kpi_years.as_of_fiscal_year = revisions_in_force.as_of_fiscal_year
 ),
 
 trend_sums as (
