@@ -133,37 +133,90 @@ def failure_lines(cause: BaseException, run_id: str, published: bool) -> list[st
     return lines
 
 
+BASIS_LABELS = (
+    ("published", "公表スコアによる集計"),
+    ("computed", "再計算したスコアによる集計"),
+    ("original", "当初の基準値・目標値で再計算した集計"),
+)
+
+
 def summary_lines(warehouse: Path) -> list[str]:
-    """The per-project summary of each strategy's latest fiscal year, in Japanese."""
+    """Return the per-project summary of each strategy's latest scored fiscal year, in Japanese.
+
+    Each project line gives the average, the count per band of the
+    strategy's own method, 目標達成 and the early-warning counts
+    (見通し) as of that year. Pairs of strategies whose methods differ are
+    listed last, with what differs.
+    """
     lines: list[str] = []
     with connect(warehouse, read_only=True) as connection:
         strategies = connection.execute(
-            "select strategy_id, municipality, strategy_name, last_fiscal_year from strategy order by strategy_id"
+            """
+            select strategy.strategy_id, municipality, strategy_name,
+                coalesce(max(kpi_score.fiscal_year), any_value(last_fiscal_year))
+            from strategy
+            left join kpi_score
+                on strategy.strategy_id = kpi_score.strategy_id and kpi_score.score is not null
+            group by all
+            order by strategy.strategy_id
+            """
         ).fetchall()
         for strategy_id, municipality, name, year in strategies:
             lines.append(f"{municipality} {name} ({strategy_id}) {era_label(year)}年度 (FY{year})")
-            rows = connection.execute(
-                """
-                select basis, project_no, project_name, businesses_evaluated, kpis_evaluated,
-                       businesses_total, kpis_total, average_score, below_baseline_count,
-                       band_0_50_count, band_50_100_count, band_100_plus_count, target_achieved_count
-                from project_summary
-                where strategy_id = ? and fiscal_year = ?
-                order by basis desc, project_no
-                """,
-                [strategy_id, year],
-            ).fetchall()
-            for basis, label in (("published", "公表スコアによる集計"), ("computed", "再計算したスコアによる集計")):
-                selected = [r for r in rows if r[0] == basis]
-                if not selected:
-                    continue
-                lines.append(f"  [{label} / basis = {basis}]")
-                for _, no, project, be, ke, bt, kt, avg, below, b0, b50, b100, achieved in selected:
-                    average = "—" if avg is None else f"{avg:.2f}"
-                    lines.append(
-                        f"  ({no}) {project}  集計対象 {be}事業[{ke}KPI]／全 {bt}事業[{kt}KPI]  平均スコア {average}"
-                        f"  基準未満 {below} / 0~50 {b0} / 50~100 {b50} / 100以上 {b100} / 目標達成 {achieved}"
-                    )
+            lines.extend(_project_lines(connection, strategy_id, year))
+        lines.extend(_comparison_lines(connection))
+    return lines
+
+
+def _project_lines(connection, strategy_id: str, year: int) -> list[str]:
+    rows = connection.execute(
+        """
+        select basis, project_no, project_name, businesses_evaluated, kpis_evaluated,
+               businesses_total, kpis_total, average_score, target_achieved_count,
+               on_track_count, behind_count, unlikely_count, not_enough_data_count
+        from project_summary
+        where strategy_id = ? and fiscal_year = ?
+        order by project_no
+        """,
+        [strategy_id, year],
+    ).fetchall()
+    band_counts: dict[tuple[str, int], list[str]] = {}
+    for basis, project_no, label, count in connection.execute(
+        "select basis, project_no, label_ja, kpi_count from project_band_count"
+        " where strategy_id = ? and fiscal_year = ? order by band_order",
+        [strategy_id, year],
+    ).fetchall():
+        band_counts.setdefault((basis, project_no), []).append(f"{label} {count}")
+    # the average as the method shows it: 2 places for Otaru, 1 for a method that rounds to one place
+    places = connection.execute(
+        "select average_decimal_places from evaluation_method where strategy_id = ?", [strategy_id]
+    ).fetchone()[0]
+
+    lines = []
+    for basis, label in BASIS_LABELS:
+        selected = [r for r in rows if r[0] == basis]
+        if not selected:
+            continue
+        lines.append(f"  [{label} / basis = {basis}]")
+        for _, no, project, be, ke, bt, kt, avg, achieved, on_track, behind, unlikely, no_data in selected:
+            average = "—" if avg is None else f"{avg:.{places}f}"
+            counts = " / ".join([*band_counts.get((basis, no), []), f"目標達成 {achieved}"])
+            lines.append(
+                f"  ({no}) {project}  集計対象 {be}事業[{ke}KPI]／全 {bt}事業[{kt}KPI]  平均スコア {average}"
+                f"  {counts}  見通し 順調 {on_track} / 遅れ {behind} / 達成困難 {unlikely} / データ不足 {no_data}"
+            )
+    return lines
+
+
+def _comparison_lines(connection) -> list[str]:
+    pairs = connection.execute(
+        "select strategy_id, other_strategy_id, reason_ja from strategy_comparison where not comparable"
+        " order by strategy_id, other_strategy_id"
+    ).fetchall()
+    if not pairs:
+        return []
+    lines = ["戦略の比較 / comparing strategies (strategy_comparison):"]
+    lines.extend(f"  {left} と {right}: {reason}" for left, right, reason in pairs)
     return lines
 
 

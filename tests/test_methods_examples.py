@@ -205,3 +205,58 @@ def test_otaru_figures_unchanged_beside_others(three_strategies_warehouse):
             " and fiscal_year = 2019 and basis = 'published'"
         ).fetchone()[0]
     assert average == Decimal("63.08")
+
+
+def outlook_counts(warehouse: Path, strategy_id: str, project_no: int, fiscal_year: int) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return dict(connection.execute(
+            "select outlook_label_ja, count(*) from kpi_outlook inner join kpi using (strategy_id, kpi_id)"
+            " where strategy_id = ? and project_no = ? and as_of_fiscal_year = ? and kpi_outlook.evaluated"
+            " group by all",
+            [strategy_id, project_no, fiscal_year],
+        ).fetchall())
+
+
+def test_summary_counts_outlook(examples_warehouse):
+    # project_summary's outlook columns count kpi_outlook's statuses of the project's evaluated KPIs
+    row = summary_of(examples_warehouse, "midori-pref-2020", 1, 2022)
+    counts = outlook_counts(examples_warehouse, "midori-pref-2020", 1, 2022)
+    assert row["on_track_count"] == counts.get("順調", 0)
+    assert row["behind_count"] == counts.get("遅れ", 0)
+    assert row["unlikely_count"] == counts.get("達成困難", 0)
+    assert row["not_enough_data_count"] == counts.get("データ不足", 0)
+    # FY2020 has one actual per KPI so far, too few for a trend: all three are データ不足
+    assert summary_of(examples_warehouse, "midori-pref-2020", 1, 2020)["not_enough_data_count"] == 3
+
+
+def test_cli_summary_lines(examples_warehouse):
+    from pipelines.cli import summary_lines
+
+    lines = summary_lines(examples_warehouse)
+    # the latest scored year, not the empty last year of the period
+    assert lines[0] == "みどり県 第2期みどり県まち・ひと・しごと創生総合戦略 (midori-pref-2020) R4年度 (FY2022)"
+    # FY2022 project (1): (91 + 96 + 90) / 3 = 92.33… truncated to 92.3; all three B+
+    project_line = next(line for line in lines if line.startswith("  (1) しごとをつくる"))
+    assert "平均スコア 92.3 " in project_line
+    assert "C 0 / B 0 / B+ 3 / A 0 / 目標達成 0" in project_line
+    counts = outlook_counts(examples_warehouse, "midori-pref-2020", 1, 2022)
+    assert f"見通し 順調 {counts.get('順調', 0)} / 遅れ {counts.get('遅れ', 0)}" in project_line
+    assert any(line.startswith("  midori-pref-2020 と sakura-city-2020: 評価方法が違うため") for line in lines)
+
+
+def test_workbook_shows_outlook(examples_warehouse):
+    from openpyxl import load_workbook
+
+    path = examples_warehouse.parent / "reports" / "midori-pref-2020" / "evaluation_FY2022_computed.xlsx"
+    sheet = load_workbook(path).worksheets[0]
+    headers = [sheet.cell(row=3, column=c).value for c in range(1, sheet.max_column + 1)]
+    column = headers.index("見通し(早期警戒)") + 1
+    labels = {sheet.cell(row=r, column=column).value for r in range(5, sheet.max_row)}
+    assert labels <= {"順調", "遅れ", "達成困難", "データ不足"}
+    assert sheet.cell(row=sheet.max_row, column=column).value.startswith("順調 ")
+
+
+def test_html_report_shows_outlook(examples_warehouse):
+    page = (examples_warehouse.parent / "reports" / "midori-pref-2020" / "report.html").read_text(encoding="utf-8")
+    assert "見通し(早期警戒): 遅れ・達成困難の施策KPI" in page
+    assert "見通し: 順調" in page

@@ -267,9 +267,16 @@ def test_html_report_content(reports_dir, otaru_warehouse):
             "select count(*) from kpi_score where fiscal_year = 2019 and evaluated "
             "and score is not null and not target_achieved"
         ).fetchone()[0]
+        warned, warned_projects = connection.execute(
+            "select count(*), count(distinct kpi.project_no)"
+            " from kpi_outlook inner join kpi using (strategy_id, kpi_id)"
+            " where as_of_fiscal_year = 2019 and kpi_outlook.evaluated and outlook_status in ('behind', 'unlikely')"
+        ).fetchone()
     # One table row per KPI below target, plus one header row per project table,
-    # plus the discrepancy table (a header row and the 5 rows of score_discrepancy).
-    assert page.count("<tr>") == below + 4 + 6
+    # plus the discrepancy table (a header row and the 5 rows of score_discrepancy),
+    # plus one row per KPI behind or unlikely in the early-warning tables and a header row for each.
+    assert page.count("<tr>") == below + 4 + 6 + warned + warned_projects
+    assert "見通し(早期警戒)" in page
     assert "(1)あずまい暮らしプロジェクト" in page
 
 

@@ -2,6 +2,8 @@
 
 Per project it shows the average score per fiscal year, the band counts per
 fiscal year, each KPI's score in the latest year and the KPIs below target.
+The early warning (kpi_outlook) adds the KPIs behind or unlikely to reach
+their target.
 Charts are SVG images in data: URLs, and a Content-Security-Policy forbids
 every other source, so opening the file makes no network request.
 """
@@ -22,14 +24,17 @@ from evaluation.reports import charts, queries
 from evaluation.reports.discrepancies import discrepancies
 from evaluation.reports.files import write_atomically
 from evaluation.reports.labels import DIRECTION_ARROWS, label_ja
-from evaluation.reports.workbook import summary_label
+from evaluation.reports.workbook import outlook_counts_text, summary_label
 
 log = logging.getLogger(__name__)
 
+WARNED_STATUSES = ("unlikely", "behind")
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 INTRODUCTION = (
     "スコアは DuckDB ファイルの表 kpi_score と project_summary から作った、再計算したスコア(basis = computed)です。"
-    "公表された評価表の平均スコアは灰色の四角で示します。スコアは補正前スコアを −100〜100 の範囲に収めた値で、評価区分は補正前スコアによります。"
+    "公表された評価表の平均スコアは灰色の四角で示します。スコアは補正前スコアを評価方法の上下限に収めた値です。"
+    "見通し(早期警戒)は kpi_outlook の状態で、実績の一次傾向から目標年度の値を見込み、"
+    "基準値から目標値への直線と比べたものです(順調・遅れ・達成困難・データ不足)。"
 )
 STYLE = """
 body { font-family: "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif;
@@ -71,7 +76,10 @@ def _summary_text(summary: queries.ProjectSummary | None, bands: list[queries.Ba
         return "集計なし"
     counts = " / ".join(f"{band.label_ja} {summary.band_counts.get(band.band, 0)}" for band in bands)
     average = "—" if summary.average_score is None else f"{summary.average_score}"
-    return f"{summary_label(summary)} 平均スコア {average}  {counts} / 目標達成 {summary.target_achieved_count}"
+    text = f"{summary_label(summary)} 平均スコア {average}  {counts} / 目標達成 {summary.target_achieved_count}"
+    if summary.outlook_counts:
+        text += f"  見通し: {outlook_counts_text(summary)}"
+    return text
 
 
 def _table(headers: list[str], rows: list[list[str | Decimal | int | None]]) -> str:
@@ -143,6 +151,26 @@ def _project_section(
         for row in below
     ]
     headers = ["No.", "事業名", "施策KPI", "基準値", "実績値", "目標値", "方向", "補正前スコア", "スコア"]
+    # early warning: the KPIs whose outlook as of this year is behind or unlikely, the worst first
+    warned = sorted(
+        (
+            row for row in table.rows
+            if row.outlook is not None and row.outlook.evaluated and row.outlook.status in WARNED_STATUSES
+        ),
+        key=lambda row: (WARNED_STATUSES.index(row.outlook.status), row.business_no, row.kpi_seq),
+    )
+    warned_rows = [
+        [
+            f"{row.business_no}", row.kpi_name, row.outlook.label_ja,
+            row.actuals[fiscal_year].text if fiscal_year in row.actuals else None,
+            row.outlook.expected_value, row.outlook.projected_value, row.target.text,
+            row.outlook.projected_progress,
+        ]
+        for row in warned
+    ]
+    warned_headers = [
+        "No.", "施策KPI", "見通し", "実績値", "期待値(直線)", "目標年度の見込み値", "目標値", "見込みの進捗",
+    ]
     parts = [
         f'<section id="project-{table.project_no}">',
         f"<h2>{escape(heading)}</h2>",
@@ -150,6 +178,8 @@ def _project_section(
         f'<div class="charts">{"".join(images)}</div>',
         f"<h3>目標未達成の施策KPI({escape(era_label(fiscal_year))}年度、スコアの低い順)</h3>",
         _table(headers, below_rows) if below_rows else "<p>ありません。</p>",
+        f"<h3>見通し(早期警戒): 遅れ・達成困難の施策KPI({escape(era_label(fiscal_year))}年度時点)</h3>",
+        _table(warned_headers, warned_rows) if warned_rows else "<p>ありません。</p>",
         "</section>",
     ]
     return "\n".join(parts), len(images), len(below_rows)

@@ -16,12 +16,20 @@ BASIS_LABELS_JA = {
     "computed": "再計算したスコア",
     "published": "公表された評価表のスコア",
 }
-# project_summary stores one count column per band of the Otaru method.
+# project_summary stores one count column per band of the Otaru method; a
+# file without project_band_count (written before it existed) falls back to them.
 SUMMARY_COUNT_COLUMNS = {
     "below_baseline": "below_baseline_count",
     "0-50": "band_0_50_count",
     "50-100": "band_50_100_count",
     "100+": "band_100_plus_count",
+}
+# The early-warning statuses of kpi_outlook, in display order, with their labels.
+OUTLOOK_LABELS_JA = {
+    "on_track": "順調",
+    "behind": "遅れ",
+    "unlikely": "達成困難",
+    "not_enough_data": "データ不足",
 }
 
 
@@ -80,6 +88,7 @@ class KpiRow:
     target: ValueCell
     actuals: dict[int, ValueCell]
     result: KpiScore
+    outlook: Outlook | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,20 @@ class ProjectSummary:
     average_score: Decimal | None
     band_counts: dict[str, int]
     target_achieved_count: int
+    # evaluated KPIs per kpi_outlook status as of this fiscal year; empty in a file without those columns
+    outlook_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """One KPI's early warning as of a fiscal year (kpi_outlook)."""
+
+    status: str
+    label_ja: str
+    evaluated: bool  # False for a KPI excluded on purpose
+    expected_value: Decimal | None
+    projected_value: Decimal | None
+    projected_progress: Decimal | None
 
 
 @dataclass
@@ -167,24 +190,65 @@ def target_achieved_mark(connection: duckdb.DuckDBPyConnection, strategy_id: str
 def project_summaries(
     connection: duckdb.DuckDBPyConnection, strategy_id: str, basis: str
 ) -> list[ProjectSummary]:
-    """Return the strategy's project_summary rows on one basis, by project and fiscal year."""
+    """Return the strategy's project_summary rows on one basis, by project and fiscal year.
+
+    Band counts come from project_band_count, which has every band of the
+    strategy's method; outlook counts from project_summary's outlook columns.
+    """
     count_columns = ", ".join(SUMMARY_COUNT_COLUMNS.values())
+    outlook_columns = ", ".join(f"{status}_count" for status in OUTLOOK_LABELS_JA)
+    has_outlook = _has_column(connection, "project_summary", "on_track_count")
     rows = connection.execute(
         f"""
         select project_no, project_name, fiscal_year, basis, businesses_evaluated, kpis_evaluated,
-            businesses_total, kpis_total, average_score, {count_columns}, target_achieved_count
+            businesses_total, kpis_total, average_score, target_achieved_count, {count_columns}
+            {", " + outlook_columns if has_outlook else ""}
         from project_summary
         where strategy_id = ? and basis = ?
         order by project_no, fiscal_year
         """,
         [strategy_id, basis],
     ).fetchall()
+    band_counts: dict[tuple[int, int], dict[str, int]] = {}
+    if table_exists(connection, "project_band_count"):
+        for project_no, year, band, count in connection.execute(
+            "select project_no, fiscal_year, band, kpi_count from project_band_count"
+            " where strategy_id = ? and basis = ? order by band_order",
+            [strategy_id, basis],
+        ).fetchall():
+            band_counts.setdefault((project_no, year), {})[band] = count
+
     summaries = []
     band_count = len(SUMMARY_COUNT_COLUMNS)
     for row in rows:
-        counts = dict(zip(SUMMARY_COUNT_COLUMNS, row[9 : 9 + band_count], strict=True))
-        summaries.append(ProjectSummary(*row[:9], band_counts=counts, target_achieved_count=row[-1]))
+        fallback = dict(zip(SUMMARY_COUNT_COLUMNS, row[10 : 10 + band_count], strict=True))
+        outlook = dict(zip(OUTLOOK_LABELS_JA, row[10 + band_count :], strict=True)) if has_outlook else {}
+        summaries.append(ProjectSummary(
+            *row[:9],
+            band_counts=band_counts.get((row[0], row[2]), fallback),
+            target_achieved_count=row[9],
+            outlook_counts=outlook,
+        ))
     return summaries
+
+
+def _has_column(connection: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return connection.execute(
+        "select count(*) from duckdb_columns() where table_name = ? and column_name = ?", [table, column]
+    ).fetchone()[0] > 0
+
+
+def outlooks(connection: duckdb.DuckDBPyConnection, strategy_id: str, fiscal_year: int) -> dict[str, Outlook]:
+    """Return each KPI's kpi_outlook row as of ``fiscal_year``, by kpi_id; empty without the table."""
+    if not table_exists(connection, "kpi_outlook"):
+        return {}
+    rows = connection.execute(
+        "select kpi_id, outlook_status, outlook_label_ja, evaluated, expected_value, projected_value,"
+        " projected_progress"
+        " from kpi_outlook where strategy_id = ? and as_of_fiscal_year = ?",
+        [strategy_id, fiscal_year],
+    ).fetchall()
+    return {kpi_id: Outlook(*values) for kpi_id, *values in rows}
 
 
 def _value_cells(connection: duckdb.DuckDBPyConnection, strategy_id: str) -> dict[str, dict[int, ValueCell]]:
@@ -234,6 +298,7 @@ def project_tables(
     """Return each project's table for ``fiscal_year`` on ``basis``, KPIs in source order."""
     values = _value_cells(connection, strategy_id)
     scores = _scores(connection, strategy_id, fiscal_year, basis)
+    outlook_by_kpi = outlooks(connection, strategy_id, fiscal_year)
     summaries = {
         summary.project_no: summary
         for summary in project_summaries(connection, strategy_id, basis)
@@ -273,6 +338,7 @@ def project_tables(
                 target=ValueCell(target_value, _unit_in(target_text, unit), target_text),
                 actuals=values.get(kpi_id, {}),
                 result=scores.get(kpi_id, KpiScore(evaluated=False)),
+                outlook=outlook_by_kpi.get(kpi_id),
             )
         )
     for project_no, table in tables.items():

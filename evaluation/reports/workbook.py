@@ -39,6 +39,7 @@ HEADER_ROW = 3  # headers take rows 3 and 4: the evaluated year spans 実績値,
 FIRST_DATA_ROW = 5
 NOT_EVALUATED = "—"
 DISCREPANCY_SHEET = "公表値との差異"
+OUTLOOK_HEADER = "見通し(早期警戒)"
 # Widths in Excel character units; a full-width character counts 2.
 MAX_TEXT_WIDTHS = {"事業名": 24, "事業概要": 44, "施策KPI": 36}
 MAX_OTHER_WIDTH = 16
@@ -197,6 +198,11 @@ class _Layout:
     def achieved_column(self) -> int:
         return self.first_band_column + len(self.bands)
 
+    @property
+    def outlook_column(self) -> int:
+        """The early warning (kpi_outlook) as of the evaluated year."""
+        return self.achieved_column + 1
+
 
 def _layout(
     strategy: queries.Strategy, fiscal_year: int, table: queries.ProjectTable, bands: list[queries.Band]
@@ -213,7 +219,7 @@ def _layout(
     headers = ["No.", "事業名", "事業概要", "施策KPI", baseline]
     headers += [f"{era_label(year)}実績値" for year in actual_years]
     headers += ["実績値", "補正前スコア", "スコア", "方向", target]
-    headers += [band.label_ja for band in bands] + ["目標達成"]
+    headers += [band.label_ja for band in bands] + ["目標達成", OUTLOOK_HEADER]
     return _Layout(headers, actual_years, fiscal_year, bands)
 
 
@@ -267,6 +273,15 @@ def _write_kpi_row(writer: _SheetWriter, row: int, kpi: queries.KpiRow, layout: 
         writer.text(row, layout.achieved_column, NOT_EVALUATED)
     elif result.target_achieved:
         writer.text(row, layout.achieved_column, mark)
+    if kpi.outlook is not None:
+        writer.text(row, layout.outlook_column, kpi.outlook.label_ja)
+
+
+def outlook_counts_text(summary: queries.ProjectSummary) -> str:
+    """Return the outlook counts as read: 順調 3 / 遅れ 4 / 達成困難 8 / データ不足 0."""
+    return " / ".join(
+        f"{label} {summary.outlook_counts.get(status, 0)}" for status, label in queries.OUTLOOK_LABELS_JA.items()
+    )
 
 
 def summary_label(summary: queries.ProjectSummary) -> str:
@@ -287,11 +302,12 @@ def _write_summary(writer: _SheetWriter, row: int, summary: queries.ProjectSumma
     writer.text(row, layout.year_column + 1, "平均スコア")
     writer.score(row, layout.year_column + 2, summary.average_score)
     for offset, band in enumerate(layout.bands):
-        # NOTE: project_summary has count columns for the Otaru bands only; another band shows empty.
         count = summary.band_counts.get(band.band)
         if count is not None:
             writer.number(row, layout.first_band_column + offset, count, "0", str(count))
     writer.number(row, layout.achieved_column, summary.target_achieved_count, "0", str(summary.target_achieved_count))
+    if summary.outlook_counts:
+        writer.text(row, layout.outlook_column, outlook_counts_text(summary))
     for cell in writer.sheet[row]:
         cell.font = Font(bold=True)
 
