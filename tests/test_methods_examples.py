@@ -55,8 +55,10 @@ def summary_of(warehouse: Path, strategy_id: str, project_no: int, fiscal_year: 
 MIDORI_SCORES = [
     ("101-1", 2020, "1100", "104", "A"),    # 1,150 / 1,100 x 100 = 104.54… -> 104, no clamp
     ("101-1", 2021, "1200", "98", "B+"),    # 1,180 / 1,200 x 100 = 98.33… -> 98
-    ("102-1", 2020, "520", "59", "B"),      # 310 / 520 x 100 = 59.61… -> 59 (half up would give 60)
-    ("102-1", 2021, "540", "75", "B"),      # 405 / 540 x 100 = 75 exactly
+    # 102-1's expected values are not on a straight line (400, 450, 520, … after a fall in visitors)
+    ("102-1", 2020, "400", "77", "B"),      # 310 / 400 x 100 = 77.5 -> 77 (half up would give 78)
+    ("102-1", 2021, "450", "90", "B+"),     # 405 / 450 x 100 = 90 exactly
+    ("102-1", 2022, "520", "103", "A"),     # 540 / 520 x 100 = 103.84… -> 103
     ("103-1", 2020, "60", "96", "B+"),      # 58 / 60 x 100 = 96.66… -> 96 (half up would give 97)
     ("201-1", 2020, "240", "41", "C"),      # 100 / 240 x 100 = 41.66… -> 41
     ("201-1", 2021, "280", "80", "B+"),     # 224 / 280 x 100 = 80 exactly: the lower bound of B+
@@ -76,21 +78,21 @@ def test_midori_scores(examples_warehouse, kpi_id, fiscal_year, expected, score,
 
 
 def test_midori_average_truncated(examples_warehouse):
-    # project (1) FY2021: (98 + 75 + 90) / 3 = 87.666… -> truncated to one place 87.6 (half up: 87.7)
+    # project (1) FY2021: (98 + 90 + 90) / 3 = 92.666… -> truncated to one place 92.6 (half up: 92.7)
     row = summary_of(examples_warehouse, "midori-pref-2020", 1, 2021)
     assert row["kpis_evaluated"] == 3
-    assert row["average_score"] == Decimal("87.6")
+    assert row["average_score"] == Decimal("92.6")
 
 
 def test_midori_band_counts(examples_warehouse):
-    # project (1) FY2021: 101-1 98 B+, 102-1 75 B, 103-1 63 / 70 = 90 B+
+    # project (1) FY2020: 101-1 104 A, 102-1 77 B, 103-1 58 / 60 = 96.66… -> 96 B+
     with duckdb.connect(str(examples_warehouse), read_only=True) as connection:
         counts = dict(connection.execute(
             "select label_ja, kpi_count from project_band_count"
-            " where strategy_id = 'midori-pref-2020' and project_no = 1 and fiscal_year = 2021"
+            " where strategy_id = 'midori-pref-2020' and project_no = 1 and fiscal_year = 2020"
             " and basis = 'computed'"
         ).fetchall())
-    assert counts == {"C": 0, "B": 1, "B+": 2, "A": 0}
+    assert counts == {"C": 0, "B": 1, "B+": 1, "A": 1}
 
 
 def test_midori_target_achieved_count(examples_warehouse):
@@ -235,10 +237,10 @@ def test_cli_summary_lines(examples_warehouse):
     lines = summary_lines(examples_warehouse)
     # the latest scored year, not the empty last year of the period
     assert lines[0] == "みどり県 第2期みどり県まち・ひと・しごと創生総合戦略 (midori-pref-2020) R4年度 (FY2022)"
-    # FY2022 project (1): (91 + 96 + 90) / 3 = 92.33… truncated to 92.3; all three B+
+    # FY2022 project (1): (91 + 103 + 90) / 3 = 94.66… truncated to 94.6; 103 is A and 目標達成
     project_line = next(line for line in lines if line.startswith("  (1) しごとをつくる"))
-    assert "平均スコア 92.3 " in project_line
-    assert "C 0 / B 0 / B+ 3 / A 0 / 目標達成 0" in project_line
+    assert "平均スコア 94.6 " in project_line
+    assert "C 0 / B 0 / B+ 2 / A 1 / 目標達成 1" in project_line
     counts = outlook_counts(examples_warehouse, "midori-pref-2020", 1, 2022)
     assert f"見通し 順調 {counts.get('順調', 0)} / 遅れ {counts.get('遅れ', 0)}" in project_line
     assert any(line.startswith("  midori-pref-2020 と sakura-city-2020: 評価方法が違うため") for line in lines)
@@ -260,3 +262,17 @@ def test_html_report_shows_outlook(examples_warehouse):
     page = (examples_warehouse.parent / "reports" / "midori-pref-2020" / "report.html").read_text(encoding="utf-8")
     assert "見通し(早期警戒): 遅れ・達成困難の施策KPI" in page
     assert "見通し: 順調" in page
+
+
+def test_outlook_uses_expected_value(examples_warehouse):
+    # midori-pref-2020 judges against the master's 期待値: as of FY2022, 102-1's expected value is
+    # R4's 520, not the straight path 500 + 100 x 3 / 5 = 560; the actual 540 is above it
+    with duckdb.connect(str(examples_warehouse), read_only=True) as connection:
+        expected, latest_progress, expected_progress = connection.execute(
+            "select expected_value, latest_progress, expected_progress from kpi_outlook"
+            " where strategy_id = 'midori-pref-2020' and kpi_id = '102-1' and as_of_fiscal_year = 2022"
+        ).fetchone()
+    assert expected == Decimal("520")
+    # achievement: 540 / 600 x 100 = 90.00 and 520 / 600 x 100 = 86.67
+    assert latest_progress == Decimal("90.00")
+    assert expected_progress == Decimal("86.67")

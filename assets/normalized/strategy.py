@@ -13,8 +13,8 @@ from pipelines.resources import KpiWarehouse
     kinds={"duckdb", "python"},
     deps=["source_file"],
     description=(
-        "総合戦略と評価方法。strategy は1行が1戦略、evaluation_method はその計算式・丸め・上下限、"
-        "score_band は評価区分(基準未満・0~50・50~100・100以上)の境界。"
+        "総合戦略と評価方法。strategy は1行が1戦略、evaluation_method はその計算式・比べる値・丸め・上下限・集計方法、"
+        "score_band は評価区分(小樽市は基準未満・0~50・50~100・100以上)の境界と名前。"
         " / One row per strategy, with its evaluation method and score bands from strategy.toml."
     ),
 )

@@ -10,7 +10,7 @@ from pipelines.resources import KpiWarehouse
 @dg.asset(
     group_name="summaries",
     kinds={"duckdb", "sql"},
-    deps=["kpi", "kpi_value", "kpi_revision", "strategy"],
+    deps=["kpi", "kpi_value", "kpi_revision", "kpi_expected_value", "strategy"],
     description=(
         "早期警戒。1行が1KPI・1時点(年度)で、基準値から目標値への直線上の期待値、実績の一次傾向から見た"
         "目標年度の見込み値、状態(順調・遅れ・達成困難・データ不足)を持つ。sql/summaries/kpi_outlook.sql で計算。"

@@ -6,7 +6,8 @@
 -- Trend: ordinary least squares over the reported actuals up to the as-of
 -- year (x = fiscal year, y = value); at least two actuals are needed.
 -- Path: baseline + (target - baseline) x (year - baseline year) / (target
--- year - baseline year).
+-- year - baseline year), or the KPI master's expected value (期待値) for that
+-- year when the method's yardstick is 'expected_value'.
 -- Both are measured with the strategy's own formula (progress or
 -- achievement) so they read as scores:
 --   on_track  (順調):     latest actual at or above the path, trend reaches the target
@@ -41,6 +42,10 @@ revisions as (
     select * from kpi_revision
 ),
 
+expected_values as (
+    select * from kpi_expected_value
+),
+
 kpi_years as (
     select
         kpis.strategy_id,
@@ -56,6 +61,7 @@ kpi_years as (
             when 'down' then methods.formula_down
             when 'maintain' then methods.formula_maintain
         end as formula,
+        methods.yardstick,
         unnest(range(strategies.first_fiscal_year, strategies.last_fiscal_year + 1)) as as_of_fiscal_year
     from kpis
     inner join strategies
@@ -99,6 +105,7 @@ as_of_years as (
             else kpi_years.target_value
         end as target_value,
         kpi_years.formula,
+        kpi_years.yardstick,
         kpi_years.as_of_fiscal_year
     from kpi_years
     left join revisions_in_force
@@ -155,8 +162,11 @@ projections as (
                 'half_up'
             )
         end as projected_millionths,
-        -- the straight path at the latest actual's year, in millionths
+        -- the expected value at the latest actual's year, in millionths: the
+        -- master's 期待値 for a method judging against it, else the straight path
         case
+            when as_of_years.yardstick = 'expected_value' and expected_values.expected_value is not null
+                then millionths(expected_values.expected_value)
             when trend_sums.latest_fiscal_year is not null then millionths(as_of_years.baseline_value)
                 + divide_rounded(
                     millionths(as_of_years.target_value - as_of_years.baseline_value)
@@ -170,6 +180,10 @@ projections as (
         on as_of_years.strategy_id = trend_sums.strategy_id
         and as_of_years.kpi_id = trend_sums.kpi_id
         and as_of_years.as_of_fiscal_year = trend_sums.as_of_fiscal_year
+    left join expected_values
+        on as_of_years.strategy_id = expected_values.strategy_id
+        and as_of_years.kpi_id = expected_values.kpi_id
+        and trend_sums.latest_fiscal_year = expected_values.fiscal_year
 ),
 
 measured as (

@@ -12,6 +12,10 @@ kpis as (
     select * from kpi
 ),
 
+methods as (
+    select * from evaluation_method
+),
+
 bands as (
     select * from score_band
 ),
@@ -22,6 +26,20 @@ summaries as (
 
 revised_strategies as (
     select distinct strategy_id from kpi_revision
+),
+
+published_judged as (
+    -- the printed score that sets the band: the raw score, or the score as
+    -- shown for a method with bands_judged_on = 'score'
+    select
+        published_kpi_score.*,
+        case
+            when methods.bands_judged_on = 'score' then published_kpi_score.published_score
+            else published_kpi_score.published_raw_score
+        end as published_judged_score
+    from published_kpi_score
+    inner join methods
+        on published_kpi_score.strategy_id = methods.strategy_id
 ),
 
 evaluated_bands as (
@@ -54,14 +72,15 @@ evaluated_bands as (
         published_kpi_score.fiscal_year,
         'published' as basis,
         bands.band
-    from published_kpi_score
+    from published_judged as published_kpi_score
     inner join kpis
         on published_kpi_score.strategy_id = kpis.strategy_id
         and published_kpi_score.kpi_id = kpis.kpi_id
     left join bands
         on published_kpi_score.strategy_id = bands.strategy_id
-        and (bands.lower_bound is null or published_kpi_score.published_raw_score >= bands.lower_bound)
-        and (bands.upper_bound is null or published_kpi_score.published_raw_score < bands.upper_bound)
+        -- the printed raw score, or the printed score when the method bands the score as shown
+        and (bands.lower_bound is null or published_judged_score >= bands.lower_bound)
+        and (bands.upper_bound is null or published_judged_score < bands.upper_bound)
     where published_kpi_score.published_score is not null
 ),
 

@@ -85,6 +85,20 @@ original_scores as (
         and kpi_score.original_score is not null
 ),
 
+published_judged as (
+    -- the printed score that sets the band: the raw score, or the score as
+    -- shown for a method with bands_judged_on = 'score'
+    select
+        published_kpi_score.*,
+        case
+            when methods.bands_judged_on = 'score' then published_kpi_score.published_score
+            else published_kpi_score.published_raw_score
+        end as published_judged_score
+    from published_kpi_score
+    inner join methods
+        on published_kpi_score.strategy_id = methods.strategy_id
+),
+
 published_scores as (
     select
         published_kpi_score.strategy_id,
@@ -96,7 +110,7 @@ published_scores as (
         bands.band,
         published_kpi_score.published_raw_score >= methods.target_achieved_threshold
             as target_achieved
-    from published_kpi_score
+    from published_judged as published_kpi_score
     inner join kpis
         on published_kpi_score.strategy_id = kpis.strategy_id
         and published_kpi_score.kpi_id = kpis.kpi_id
@@ -104,8 +118,9 @@ published_scores as (
         on published_kpi_score.strategy_id = methods.strategy_id
     left join bands
         on published_kpi_score.strategy_id = bands.strategy_id
-        and (bands.lower_bound is null or published_kpi_score.published_raw_score >= bands.lower_bound)
-        and (bands.upper_bound is null or published_kpi_score.published_raw_score < bands.upper_bound)
+        -- the printed raw score, or the printed score when the method bands the score as shown
+        and (bands.lower_bound is null or published_judged_score >= bands.lower_bound)
+        and (bands.upper_bound is null or published_judged_score < bands.upper_bound)
     where published_kpi_score.published_score is not null
 ),
 
