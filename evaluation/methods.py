@@ -16,8 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 # progress: (actual - baseline) / (yardstick - baseline) x 100
 # achievement: actual / yardstick x 100
+# inverse_achievement: yardstick / actual x 100, for ↘ KPIs scored as a ratio
 # maintain: 100 while |actual - yardstick| <= maintain_tolerance, else achievement
-FORMULAS = ("progress", "achievement", "maintain")
+FORMULAS = ("progress", "achievement", "inverse_achievement", "maintain")
 YARDSTICKS = ("final_target", "expected_value", "linear_path")
 ROUNDING_MODES = ("half_up", "truncate")
 AVERAGE_BASES = ("rounded_scores",)

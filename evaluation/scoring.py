@@ -39,6 +39,8 @@ def exact_raw_score(direction: str, baseline: Decimal, actual: Decimal, target: 
         return Decimal(100)
     if formula == "progress":
         numerator, denominator = actual - baseline, target - baseline
+    elif formula == "inverse_achievement":
+        numerator, denominator = target, actual
     else:
         numerator, denominator = actual, target
     if denominator == 0:

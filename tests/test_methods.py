@@ -117,6 +117,23 @@ def test_maintain_outside_tolerance_is_achievement():
     assert score_kpi("maintain", Decimal(80), Decimal(76), Decimal(80), method).raw_score == Decimal("95.00")
 
 
+def test_inverse_achievement_for_down():
+    # ↘ as a ratio: target 80 / actual 100 x 100 = 80.00; target / actual = 80 / 64 x 100 = 125 -> clamped to 100
+    method = EvaluationMethod(formula_down="inverse_achievement")
+    assert score_one(method, "down", "120", "100", "80")["raw_score"] == Decimal("80.00")
+    row = score_one(method, "down", "120", "64", "80")
+    assert row["raw_score"] == Decimal("125.00")
+    assert row["score"] == Decimal("100.00")
+    assert score_kpi("down", Decimal(120), Decimal(100), Decimal(80), method).raw_score == Decimal("80.00")
+
+
+def test_inverse_achievement_actual_zero():
+    # target / 0 has no value: no score, and the reason says why
+    row = score_one(EvaluationMethod(formula_down="inverse_achievement"), "down", "120", "0", "80")
+    assert row["score"] is None
+    assert row["invalid_reason"] == "actual_is_zero"
+
+
 def test_linear_path_progress():
     # path in FY2016: 100 + (200 - 100) x 2 / 5 = 140; (130 - 100) / (140 - 100) x 100 = 75
     row = score_one(EvaluationMethod(yardstick="linear_path"), "up", "100", "130", "200", fiscal_year=2016)

@@ -1,6 +1,7 @@
 """The two example strategies in examples/, refreshed end to end, against figures worked out by hand.
 
-midori-pref-2020: achievement against each year's expected value (期待値),
+midori-pref-2020: achievement against each year's expected value (期待値;
+期待値 / actual for the ↘ KPI),
 truncated to whole numbers, no clamp, bands A / B+ / B / C on the score as
 shown, project averages truncated to one place.
 sakura-city-2020: progress toward the straight path from baseline to target,
@@ -63,8 +64,10 @@ MIDORI_SCORES = [
     ("201-1", 2020, "240", "41", "C"),      # 100 / 240 x 100 = 41.66… -> 41
     ("201-1", 2021, "280", "80", "B+"),     # 224 / 280 x 100 = 80 exactly: the lower bound of B+
     ("201-1", 2022, "320", "100", "A"),     # 320 / 320: exactly on the expected value
-    # ↘ scored as progress: (2,650 - 3,000) / (2,600 - 3,000) x 100 = 87.5 -> 87
-    ("202-1", 2021, "2600", "87", "B+"),
+    # ↘ scored as inverse achievement: 2,600 / 2,650 x 100 = 98.11… -> 98
+    ("202-1", 2021, "2600", "98", "B+"),
+    # 2,400 / 2,700 x 100 = 88.88… -> 88 (half up would give 89)
+    ("202-1", 2022, "2400", "88", "B+"),
 ]
 
 

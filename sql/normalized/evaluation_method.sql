@@ -3,9 +3,9 @@
 -- (evaluation/methods.py reads them from strategy.toml; docs/methods.md).
 create table evaluation_method (
     strategy_id varchar primary key,
-    formula_up varchar not null,        -- 'progress' | 'achievement'
+    formula_up varchar not null,        -- 'progress' | 'achievement' | 'inverse_achievement'
     formula_down varchar not null,
-    formula_maintain varchar not null,  -- 'progress' | 'achievement' | 'maintain'
+    formula_maintain varchar not null,  -- also 'maintain'
     clamp_min decimal(18, 4),           -- null: no lower clamp
     clamp_max decimal(18, 4),           -- null: no upper clamp
     rounding varchar not null,          -- 'half_up' (四捨五入) | 'truncate' (切り捨て)

@@ -10,6 +10,7 @@
 -- raw_score (補正前スコア) = n / d x 100, where for the formula
 --   progress:    n = actual - baseline, d = y - baseline
 --   achievement: n = actual,            d = y
+--   inverse_achievement: n = y,         d = actual (↘ KPIs scored as a ratio)
 --   maintain:    n = d (raw score 100) while |actual - y| <= maintain_tolerance,
 --                else as achievement
 -- score (スコア) is raw_score clamped to [clamp_min, clamp_max]. Both are
@@ -58,12 +59,12 @@ definitions as (
         strategy_id,
         kpi_id,
         0 as definition_version,
-        null::integer as effective_fiscal_year,
+        cast(null as integer) as effective_fiscal_year,
         baseline_fiscal_year,
         baseline_value,
         target_fiscal_year,
         target_value,
-        null::varchar as revision_reason
+        cast(null as varchar) as revision_reason
     from kpis
     union all
     select
@@ -91,7 +92,9 @@ versions_in_force as (
     inner join definitions
         on actual_values.strategy_id = definitions.strategy_id
         and actual_values.kpi_id = definitions.kpi_id
-        and coalesce(definitions.effective_fiscal_year, actual_values.fiscal_year) <= actual_values.fiscal_year
+        -- version 0 has no effective year: it is in force from the start
+        and coalesce(definitions.effective_fiscal_year, actual_values.fiscal_year)
+        <= actual_values.fiscal_year
     group by all
 ),
 
@@ -127,7 +130,9 @@ scoring_inputs as (
         definitions.target_value,
         methods.yardstick,
         -- the linear path's position: k of K years from the baseline year
-        cast(definitions.target_fiscal_year - definitions.baseline_fiscal_year as hugeint) as path_years,
+        cast(
+            definitions.target_fiscal_year - definitions.baseline_fiscal_year as hugeint
+        ) as path_years,
         cast(
             least(
                 actual_values.fiscal_year - definitions.baseline_fiscal_year,
@@ -199,12 +204,14 @@ fractions as (
             when within_tolerance then 1
             when formula = 'progress'
                 then (millionths(actual_value) - millionths(baseline_value)) * yardstick_denominator
+            when formula = 'inverse_achievement' then yardstick_numerator
             else millionths(actual_value) * yardstick_denominator
         end as numerator,
         case
             when within_tolerance then 1
             when formula = 'progress'
                 then yardstick_numerator - millionths(baseline_value) * yardstick_denominator
+            when formula = 'inverse_achievement' then millionths(actual_value) * yardstick_denominator
             else yardstick_numerator
         end as denominator
     from ratios
@@ -223,6 +230,7 @@ raw_scores as (
             when denominator = 0 and formula = 'progress' and yardstick = 'final_target'
                 then 'target_equals_baseline'
             when denominator = 0 and formula = 'progress' then 'yardstick_equals_baseline'
+            when denominator = 0 and formula = 'inverse_achievement' then 'actual_is_zero'
             when denominator = 0 and yardstick = 'final_target' then 'target_is_zero'
             when denominator = 0 then 'yardstick_is_zero'
         end as invalid_reason

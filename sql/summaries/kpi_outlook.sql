@@ -56,9 +56,11 @@ kpi_years as (
         kpis.target_fiscal_year,
         kpis.baseline_value,
         kpis.target_value,
+        -- inverse_achievement (target / actual) rises as the value falls, so the
+        -- straight-path comparison below measures it as progress instead
         case kpis.direction
             when 'up' then methods.formula_up
-            when 'down' then methods.formula_down
+            when 'down' then replace(methods.formula_down, 'inverse_achievement', 'progress')
             when 'maintain' then methods.formula_maintain
         end as formula,
         methods.yardstick,

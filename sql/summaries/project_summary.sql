@@ -119,8 +119,8 @@ published_scores as (
     left join bands
         on published_kpi_score.strategy_id = bands.strategy_id
         -- the printed raw score, or the printed score when the method bands the score as shown
-        and (bands.lower_bound is null or published_judged_score >= bands.lower_bound)
-        and (bands.upper_bound is null or published_judged_score < bands.upper_bound)
+        and (bands.lower_bound is null or published_kpi_score.published_judged_score >= bands.lower_bound)
+        and (bands.upper_bound is null or published_kpi_score.published_judged_score < bands.upper_bound)
     where published_kpi_score.published_score is not null
 ),
 
