@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from evaluation.published_table import PublishedTable
 from evaluation.sources import SourceFile
 from evaluation.strategy import Strategy
 from evaluation.warehouse import NORMALIZED_TABLES
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,9 @@ def replace_rows(
     try:
         connection.execute(f"delete from {table} where strategy_id in (select unnest(?))", [strategy_ids])
         if rows:
+            # imported here, not at the top, so loading the Dagster code location stays fast
+            import pandas as pd
+
             frame = pd.DataFrame(rows, dtype=object)  # noqa: F841 (read by DuckDB's replacement scan)
             connection.execute(f"insert into {table} by name select * from frame")
         connection.execute("commit")

@@ -22,10 +22,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from evaluation.refresh_lock import RefreshLock
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     published file only read-only and staging files only read-write, so no
     file is opened with both configurations.
     """
+    # imported here, not at the top, so loading the Dagster code location stays fast
+    import duckdb
+
     if read_only:
         if not path.is_file():
             raise FileNotFoundError(f"DuckDB ファイルがありません / DuckDB file not found: {path}")
@@ -167,12 +172,103 @@ def create_macros(connection: duckdb.DuckDBPyConnection) -> None:
 def replace_table_from_query(
     connection: duckdb.DuckDBPyConnection, table: str, query_file: str
 ) -> int:
-    """Rebuild ``table`` from the SELECT in ``query_file``; return its row count."""
-    if table not in ("kpi_score", "project_summary", "kpi_outlook", "project_band_count", "strategy_comparison"):
+    """Rebuild ``table`` from the SELECT in ``query_file``; return its row count.
+
+    For tables with no fiscal-year partitions; kpi_score and project_summary
+    go through ``replace_fiscal_years``.
+    """
+    if table not in ("kpi_outlook", "project_band_count", "strategy_comparison"):
         raise ValueError(f"{table} is not a table built from a query file")
     create_macros(connection)
     connection.execute(f"create or replace table {table} as {read_sql(query_file)}")
     return connection.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+# Tables built from a query file, one set of rows per fiscal year.
+FISCAL_YEAR_TABLES = {
+    "kpi_score": "scores/kpi_score.sql",
+    "project_summary": "summaries/project_summary.sql",
+}
+
+
+def replace_fiscal_years(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    first_year: int,
+    last_year: int,
+    published: Path | None = None,
+) -> int:
+    """Replace the rows of fiscal years ``first_year``..``last_year`` in ``table``; return their count.
+
+    The rows come from the table's query file. Deleting the years first makes a
+    rerun or a backfill replace, never double, what an earlier run wrote. When
+    this connection has no ``table`` yet (a refresh starts from an empty staging
+    file), the rows of the other fiscal years are copied from ``published``
+    first, so a run over some years leaves the rest as they were published.
+    """
+    if table not in FISCAL_YEAR_TABLES:
+        raise ValueError(f"{table} is not a table built per fiscal year from a query file")
+    create_macros(connection)
+    query = read_sql(FISCAL_YEAR_TABLES[table])
+    years = [first_year, last_year]
+
+    connection.execute("begin transaction")
+    try:
+        if not _table_exists(connection, table):
+            connection.execute(f"create table {table} as select * from ({query}) where false")
+            if published is not None and published.exists():
+                _copy_other_years(connection, table, published, years)
+        connection.execute(f"delete from {table} where fiscal_year between ? and ?", years)
+        connection.execute(
+            f"insert into {table} by name select * from ({query}) where fiscal_year between ? and ?",
+            years,
+        )
+        count = connection.execute(
+            f"select count(*) from {table} where fiscal_year between ? and ?", years
+        ).fetchone()[0]
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    log.info("wrote %d rows to %s for fiscal years %d-%d", count, table, first_year, last_year)
+    return count
+
+
+def _table_exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = connection.execute(
+        "select count(*) from duckdb_tables()"
+        " where database_name = current_database() and table_name = ?",
+        [table],
+    ).fetchone()[0]
+    return found > 0
+
+
+def _copy_other_years(
+    connection: duckdb.DuckDBPyConnection, table: str, published: Path, years: list[int]
+) -> None:
+    """Copy the rows of ``table`` outside ``years`` from the published file into this connection."""
+    connection.execute("attach ? as published (read_only)", [str(published)])
+    try:
+        if _published_has_table(connection, table):
+            # NOTE: by name, so a column added since the file was published stays null
+            # in the copied years until a refresh of every fiscal year rewrites them.
+            connection.execute(
+                f"insert into {table} by name select * from published.{table} "
+                "where fiscal_year not between ? and ?",
+                years,
+            )
+            copied = connection.execute(f"select count(*) from {table}").fetchone()[0]
+            log.info("copied %d rows of other fiscal years to %s from %s", copied, table, published)
+    finally:
+        connection.execute("detach published")
+
+
+def _published_has_table(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = connection.execute(
+        "select count(*) from duckdb_tables() where database_name = 'published' and table_name = ?",
+        [table],
+    ).fetchone()[0]
+    return found > 0
 
 
 def ensure_normalized_tables(connection: duckdb.DuckDBPyConnection) -> None:

@@ -3,6 +3,8 @@
 Two more commands serve the yearly intake: `master --from DIR` writes a KPI
 master from a strategy folder's published table, and `template --fiscal-year
 FY` (what `make template FY=2020` calls) writes each department's template.
+`asset-graph` prints the asset graph that tests/expected_asset_graph.json holds,
+and `column-docs` the module evaluation/columns.py generated from docs/data-model.md.
 
 It runs the annual_refresh job in this process, then prints the per-project
 summary in Japanese and where the outputs are. This module is the one place
@@ -72,17 +74,20 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return status.st_ino, status.st_mtime_ns
 
 
-def run_refresh(run_id: str, verbose: bool = False) -> Path:
+def run_refresh(run_id: str, verbose: bool = False, fiscal_year: int | None = None) -> Path:
     """Execute annual_refresh in process as run ``run_id``; return the published DuckDB file.
 
-    Dagster's own console log (step events, stack traces) is shown only with
-    ``verbose``; the full record of every run stays in the run history that
-    `make ui` shows.
+    Every fiscal year is refreshed in the one run, unless ``fiscal_year`` names a
+    single partition: then only that year's scores and summaries are replaced,
+    and the other years keep their published rows. Dagster's own console log
+    (step events, stack traces) is shown only with ``verbose``; the full record
+    of every run stays in the run history that `make ui` shows.
     """
     import dagster as dg
     from dagster._core.errors import DagsterAssetCheckFailedError
 
     from pipelines.definitions import defs
+    from pipelines.partitions import all_fiscal_years_tags
 
     # DAGSTER_HOME (set by the Makefile) keeps the run history that `make ui` shows.
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
@@ -91,6 +96,9 @@ def run_refresh(run_id: str, verbose: bool = False) -> Path:
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
             run_id=run_id,
+            partition_key=None if fiscal_year is None else str(fiscal_year),
+            # otherwise every fiscal-year partition in this one run, as a single-run backfill would
+            tags=all_fiscal_years_tags() if fiscal_year is None else None,
         )
     except DagsterAssetCheckFailedError as error:
         raise ChecksFailed(failed_check_messages(instance, run_id)) from error
@@ -304,20 +312,48 @@ def validation_lines(warehouse: Path) -> list[str]:
     return lines
 
 
+def print_asset_graph() -> int:
+    """Print the asset graph as JSON, the content of tests/expected_asset_graph.json."""
+    import json
+
+    from pipelines.asset_graph import describe_asset_graph
+    from pipelines.definitions import defs
+
+    print(json.dumps(describe_asset_graph(defs), ensure_ascii=False, indent=2))
+    return 0
+
+
+def check_fiscal_year_partition(parser: argparse.ArgumentParser, fiscal_year: int) -> None:
+    """Exit with a usage error unless ``fiscal_year`` is a fiscal-year partition."""
+    from pipelines.partitions import fiscal_year_partitions
+
+    keys = fiscal_year_partitions.get_partition_keys()
+    if str(fiscal_year) not in keys:
+        parser.error(
+            f"年度 {fiscal_year} はパーティションにありません({keys[0]}〜{keys[-1]}) / "
+            f"fiscal year {fiscal_year} is not a partition ({keys[0]}-{keys[-1]})"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pipelines.cli", description="KPI評価パイプラインの実行 / run the KPI evaluation")
     parser.add_argument(
-        "command", choices=["run", "master", "template"],
+        "command", choices=["run", "master", "template", "asset-graph", "column-docs"],
         help="run: 年次更新を実行して集計を表示 / refresh and print the summary; "
              "master: 公表評価表から KPIマスターを作る / write a KPI master from a published table; "
-             "template: 担当課ごとの実績報告の様式を作る / write each department's template",
+             "template: 担当課ごとの実績報告の様式を作る / write each department's template; "
+             "asset-graph: アセットの系統を JSON で表示 / print the asset graph as JSON; "
+             "column-docs: docs/data-model.md から evaluation/columns.py を作る"
+             " / print evaluation/columns.py generated from docs/data-model.md",
     )
     parser.add_argument("--from", dest="source", type=Path,
                         help="master: 戦略のフォルダ(strategy.toml のある場所) / the strategy folder")
     parser.add_argument("--output", type=Path,
                         help="master: 書き出すファイル(既定は KPI_TEMPLATES_DIR の下) / the .xlsx file to write")
     parser.add_argument("--fiscal-year", type=int,
-                        help="template: 報告する年度(西暦、例 2020) / the fiscal year to report, e.g. 2020")
+                        help="template: 報告する年度(西暦、例 2020) / the fiscal year to report, e.g. 2020; "
+                             "run: この年度のスコアと集計だけを入れ替える / replace only this year's scores"
+                             " and summaries")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="処理の記録(英語)も表示する / also show the run log (English)")
     args = parser.parse_args(argv)
@@ -332,12 +368,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.fiscal_year is None:
             parser.error("template には --fiscal-year が必要です / template needs --fiscal-year")
         return run_template(args.fiscal_year)
+    if args.command == "asset-graph":
+        return print_asset_graph()
+    if args.command == "column-docs":
+        from evaluation.data_model_doc import columns_module_source
+
+        print(columns_module_source(), end="")
+        return 0
+    if args.fiscal_year is not None:
+        check_fiscal_year_partition(parser, args.fiscal_year)
 
     print("年次更新を実行しています… / running the annual refresh…", file=sys.stderr)
     run_id = str(uuid.uuid4())
     before = file_identity(warehouse_path())
     try:
-        warehouse = run_refresh(run_id, verbose=args.verbose)
+        warehouse = run_refresh(run_id, verbose=args.verbose, fiscal_year=args.fiscal_year)
     except Exception as error:  # noqa: BLE001 - the command line reports every failure the same way
         published = file_identity(warehouse_path()) != before
         print(file=sys.stderr)

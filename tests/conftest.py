@@ -29,11 +29,18 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
 
 
-def refresh(raw_dir: Path, warehouse: Path, raise_on_error: bool = True):
-    """Materialize every asset over ``raw_dir`` into ``warehouse``, in process; return the result."""
+def refresh(
+    raw_dir: Path, warehouse: Path, raise_on_error: bool = True, partition_key: str | None = None
+):
+    """Materialize every asset over ``raw_dir`` into ``warehouse``, in process; return the result.
+
+    Every fiscal-year partition is refreshed in the one run, unless ``partition_key``
+    names a single fiscal year (e.g. "2019").
+    """
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.partitions import all_fiscal_years_tags
     from pipelines.resources import KpiWarehouse
 
     job = defs.resolve_job_def("annual_refresh")
@@ -48,6 +55,8 @@ def refresh(raw_dir: Path, warehouse: Path, raise_on_error: bool = True):
             )
         },
         raise_on_error=raise_on_error,
+        partition_key=partition_key,
+        tags=None if partition_key else all_fiscal_years_tags(),
     )
 
 

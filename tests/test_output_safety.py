@@ -234,13 +234,13 @@ def test_exception_in_writing_asset_then_read(otaru_raw_dir, tmp_path, monkeypat
     before = warehouse.read_bytes()
     rename_strategy(otaru_raw_dir, "失敗する更新")
 
-    original = kpi_score_module.replace_table_from_query
+    original = kpi_score_module.replace_fiscal_years
 
-    def write_then_fail(connection, table, query_file):
-        original(connection, table, query_file)
+    def write_then_fail(connection, table, first_year, last_year, published=None):
+        original(connection, table, first_year, last_year, published)
         raise RuntimeError("injected failure after writing kpi_score")
 
-    monkeypatch.setattr(kpi_score_module, "replace_table_from_query", write_then_fail)
+    monkeypatch.setattr(kpi_score_module, "replace_fiscal_years", write_then_fail)
     result = refresh(otaru_raw_dir, warehouse, raise_on_error=False)
 
     assert not result.success
@@ -259,6 +259,7 @@ def test_exception_in_writing_asset_then_read(otaru_raw_dir, tmp_path, monkeypat
 def run_with_extra_definitions(raw_dir: Path, warehouse: Path, extra_assets=(), extra_checks=()):
     """Refresh with the project's assets plus test assets and checks, in process."""
     import assets
+    from pipelines.partitions import all_fiscal_years_tags
     from pipelines.resources import KpiWarehouse
 
     job = dg.define_asset_job("refresh_with_extras", selection=dg.AssetSelection.all(),
@@ -270,7 +271,7 @@ def run_with_extra_definitions(raw_dir: Path, warehouse: Path, extra_assets=(), 
         resources={"kpi_warehouse": KpiWarehouse(raw_dir=str(raw_dir), warehouse_path=str(warehouse))},
     )
     return definitions.resolve_job_def("refresh_with_extras").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=all_fiscal_years_tags()
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from evaluation.normalize import replace_rows, strategy_rows
 from evaluation.scoring import ScoreUndefined, score_kpi
 from evaluation.strategy import EvaluationMethod, Strategy
-from evaluation.warehouse import ensure_normalized_tables, replace_table_from_query
+from evaluation.warehouse import ensure_normalized_tables, replace_fiscal_years
 
 STRATEGY = Strategy("test", "テスト市", "テスト戦略", 2015, 2019, Path("."))
 
@@ -37,7 +37,7 @@ def sql_score(direction: str, baseline: str, actual: str, target: str, strategy:
         "unit": "件", "value_status": "reported", "value_text": actual, "source_file": "t.txt",
         "source_line": 1, "source_column": 10, "note": None,
     }])
-    replace_table_from_query(connection, "kpi_score", "scores/kpi_score.sql")
+    replace_fiscal_years(connection, "kpi_score", 2019, 2019)
     cursor = connection.execute("select * from kpi_score")
     # fetchone keeps DECIMAL as Decimal; a DataFrame would turn it into float64
     row = dict(zip([c[0] for c in cursor.description], cursor.fetchone(), strict=True))

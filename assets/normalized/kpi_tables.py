@@ -13,7 +13,7 @@ from evaluation.intake.formats import load_intake
 from evaluation.normalize import replace_rows
 from evaluation.problems import InputProblem, InputRejected
 from evaluation.sources import discover
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 TABLE_SPECS = {
     "kpi": (
@@ -71,7 +71,7 @@ TABLE_SPECS = {
 def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
     """Read every strategy's master, revisions, submissions and published tables; write the tables they feed."""
     strategies, files = discover(kpi_warehouse.raw_path)
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         inventory = dict(connection.execute("select source_file, sha256 from source_file").fetchall())
 
     problems: list[InputProblem] = []
@@ -92,7 +92,7 @@ def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
         raise InputRejected(problems)
     log_missing_submissions(context, rows["submission_status"])
 
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         for name, (_, order_by) in TABLE_SPECS.items():
             count = replace_rows(connection, name, [s.strategy_id for s in strategies], rows[name])
             context.log.info(f"wrote {count} rows to {name}")

@@ -5,7 +5,7 @@ import dagster as dg
 from assets.metadata import table_metadata
 from evaluation.normalize import replace_rows, strategy_rows
 from evaluation.sources import discover
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 
 @dg.asset(
@@ -28,7 +28,7 @@ def strategy(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> 
         for table, rows in strategy_rows(item).items():
             tables[table].extend(rows)
 
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         for table, rows in tables.items():
             replace_rows(connection, table, ids, rows)
         metadata = table_metadata(connection, "strategy", "strategy_id")

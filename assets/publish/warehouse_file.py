@@ -3,7 +3,7 @@
 import dagster as dg
 
 from evaluation.warehouse import PublishRejected
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 
 @dg.asset(
@@ -39,7 +39,7 @@ def warehouse_file(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehous
             " (the published file is unchanged)."
         )
 
-    path = kpi_warehouse.warehouse.publish(context.run.run_id)
+    path = kpi_warehouse.warehouse.publish(staging_id(context.run))
 
     size = path.stat().st_size
     context.log.info(f"published {path} ({size} bytes)")

@@ -5,7 +5,7 @@ import dagster as dg
 from assets.metadata import table_metadata
 from evaluation.normalize import replace_rows, source_file_rows
 from evaluation.sources import discover
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 
 @dg.asset(
@@ -22,8 +22,8 @@ def source_file(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) 
     context.log.info(f"reading input folder {raw_dir}")
     strategies, files = discover(raw_dir)
 
-    kpi_warehouse.warehouse.start_staging(context.run.run_id)
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    kpi_warehouse.warehouse.start_staging(staging_id(context.run))
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         count = replace_rows(connection, "source_file", [s.strategy_id for s in strategies],
                              source_file_rows(files))
         metadata = table_metadata(connection, "source_file", "strategy_id, source_file")

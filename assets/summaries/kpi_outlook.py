@@ -4,7 +4,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from evaluation.warehouse import replace_table_from_query
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 
 @dg.asset(
@@ -20,7 +20,7 @@ from pipelines.resources import KpiWarehouse
 )
 def kpi_outlook(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Rebuild kpi_outlook from sql/summaries/kpi_outlook.sql."""
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         count = replace_table_from_query(connection, "kpi_outlook", "summaries/kpi_outlook.sql")
         metadata = table_metadata(connection, "kpi_outlook", "strategy_id, kpi_id, as_of_fiscal_year")
         latest = connection.execute(

@@ -4,7 +4,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from evaluation.warehouse import replace_table_from_query
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 
 @dg.asset(
@@ -19,7 +19,7 @@ from pipelines.resources import KpiWarehouse
 )
 def project_band_count(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Rebuild project_band_count from sql/summaries/project_band_count.sql."""
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         count = replace_table_from_query(connection, "project_band_count", "summaries/project_band_count.sql")
         metadata = table_metadata(connection, "project_band_count", "strategy_id, project_no, fiscal_year, basis")
 

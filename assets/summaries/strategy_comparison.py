@@ -4,7 +4,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from evaluation.warehouse import replace_table_from_query
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 
 @dg.asset(
@@ -19,7 +19,7 @@ from pipelines.resources import KpiWarehouse
 )
 def strategy_comparison(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Rebuild strategy_comparison from sql/summaries/strategy_comparison.sql."""
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         count = replace_table_from_query(connection, "strategy_comparison", "summaries/strategy_comparison.sql")
         metadata = table_metadata(connection, "strategy_comparison", "strategy_id, other_strategy_id")
         comparable = connection.execute("select count(*) from strategy_comparison where comparable").fetchone()[0]

@@ -14,7 +14,7 @@ from evaluation.validation.frames import FRAME_BUILDERS
 from evaluation.validation.reports import validation_docs_dir
 from evaluation.validation.rules import Rule, Severity, rules_for
 from evaluation.validation.suites import run_suite
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 MAX_MESSAGES_IN_METADATA = 200
 SEVERITIES = {Severity.ERROR: dg.AssetCheckSeverity.ERROR, Severity.WARNING: dg.AssetCheckSeverity.WARN}
@@ -52,7 +52,7 @@ def frame_checks(frame_name: str, asset: str, additional_deps: list[str]) -> dg.
     @dg.multi_asset_check(specs=specs, name=f"validate_{frame_name}")
     def validate(context: dg.AssetCheckExecutionContext, kpi_warehouse: KpiWarehouse):
         run_id = context.run.run_id
-        with kpi_warehouse.warehouse.open_staging(run_id) as connection:
+        with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
             frame = FRAME_BUILDERS[frame_name](connection)
             findings = run_suite(frame_name, frame, run_id, validation_docs_dir())
             all_findings = [finding for items in findings.values() for finding in items]

@@ -6,7 +6,7 @@ import pandas as pd
 from assets.metadata import table_metadata
 from evaluation.validation.kpi_units import kpi_unit_rows
 from evaluation.warehouse import read_sql
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 
 @dg.asset(
@@ -20,7 +20,7 @@ from pipelines.resources import KpiWarehouse
 )
 def kpi_unit(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Rebuild kpi_unit from the units of the kpi table."""
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         rows = kpi_unit_rows(connection)
         connection.execute(read_sql("validated/kpi_unit.sql"))
         if rows:

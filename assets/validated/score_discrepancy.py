@@ -4,7 +4,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from evaluation.warehouse import read_sql
-from pipelines.resources import KpiWarehouse
+from pipelines.resources import KpiWarehouse, staging_id
 
 
 @dg.asset(
@@ -21,7 +21,7 @@ from pipelines.resources import KpiWarehouse
 )
 def score_discrepancy(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Rebuild score_discrepancy from sql/validated/score_discrepancy.sql."""
-    with kpi_warehouse.warehouse.open_staging(context.run.run_id) as connection:
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         connection.execute(
             f"create or replace table score_discrepancy as {read_sql('validated/score_discrepancy.sql')}"
         )
