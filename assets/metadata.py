@@ -4,7 +4,6 @@ Table names and ORDER BY lists come from the assets' fixed lists, never from inp
 """
 
 import dagster as dg
-import duckdb
 
 from evaluation.columns import TABLE_COLUMNS, Column
 
