@@ -27,6 +27,9 @@ HEADLINES = {
         "departments",
         "select count(distinct strategy_id || '/' || department) from submission_status",
     ),
+    "kpi_expected_value": ("kpis_with_expected_values", "select count(distinct kpi_id) from kpi_expected_value"),
+    "kpi_revision": ("revised_kpis", "select count(distinct kpi_id) from kpi_revision"),
+    "project_band_count": ("band_kpis", "select coalesce(sum(kpi_count), 0) from project_band_count"),
     "published_kpi_score": (
         "published_scores",
         "select count(published_score) from published_kpi_score",
