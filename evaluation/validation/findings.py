@@ -22,6 +22,7 @@ class Finding:
     table: str
     record_key: str
     problem: InputProblem
+    source_file: str | None = None  # the file alone; the problem's source_file adds the sheet
 
     @property
     def message(self) -> str:
@@ -51,8 +52,12 @@ def finding_for(rule: Rule, row: pd.Series) -> Finding:
     """Word the finding of ``rule`` for one failing frame row."""
     fields = _Blank({key: _clean(value) for key, value in row.items()})
     line = row.get("source_line")
+    source_file = str(fields["source_file"])
+    sheet = row.get("source_sheet")
+    # a workbook cell is named as intake names it: "t/a.xlsx [実績報告]"
+    shown_file = f"{source_file} [{sheet}]" if isinstance(sheet, str) and sheet else source_file
     problem = InputProblem(
-        source_file=str(fields["source_file"]),
+        source_file=shown_file,
         line=int(line) if line is not None and not pd.isna(line) else None,
         column=_column(rule.column.format_map(fields)),
         value=rule.value.format_map(fields),
@@ -60,7 +65,7 @@ def finding_for(rule: Rule, row: pd.Series) -> Finding:
         rule_en=rule.message_en.format_map(fields),
         severity=rule.severity.value,
     )
-    return Finding(rule.name, rule.severity, str(fields["table"]), str(fields["record_key"]), problem)
+    return Finding(rule.name, rule.severity, str(fields["table"]), str(fields["record_key"]), problem, source_file)
 
 
 def write_findings(
@@ -75,7 +80,7 @@ def write_findings(
             "severity": finding.severity.value,
             "table_name": finding.table,
             "record_key": finding.record_key,
-            "source_file": finding.problem.source_file,
+            "source_file": finding.source_file or finding.problem.source_file,
             "source_line": finding.problem.line,
             "source_column": None if finding.problem.column is None else str(finding.problem.column),
             "value": finding.problem.value,

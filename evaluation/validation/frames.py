@@ -85,7 +85,7 @@ _CELL_COLUMNS = [
     "strategy_id", "kpi_id", "kpi_name", "cell_role", "fiscal_year", "unit", "kpi_unit", "unit_kind",
     "has_value", "unit_expected", "normalized_value", "fraction", "previous_value", "previous_text",
     "previous_fiscal_year", "first_fiscal_year", "last_fiscal_year", "note", "table", "record_key",
-    "source_file", "source_line", "source_column", "value_text",
+    "source_file", "source_sheet", "source_line", "source_column", "value_text",
 ]
 
 
@@ -110,6 +110,8 @@ def _cells_of(kpi: dict, actuals: list[dict]) -> list[dict]:
             "unit": unit,
             "note": note,
             "table": "kpi",
+            "source_file": kpi["source_file"],
+            "source_sheet": None,
             "source_line": kpi["source_line"],
             "source_column": CELL_ROLES_JA[role],
             "value_text": kpi[f"{role}_text"],
@@ -122,6 +124,9 @@ def _cells_of(kpi: dict, actuals: list[dict]) -> list[dict]:
             "unit": actual["unit"],
             "note": actual["note"],
             "table": "kpi_value",
+            # an actual comes from its own file (a submission or a published table), not the master's
+            "source_file": actual["source_file"],
+            "source_sheet": actual["source_sheet"],
             "source_line": actual["source_line"],
             "source_column": actual["source_column"],
             "value_text": actual["value_text"],
@@ -167,7 +172,6 @@ def kpi_cell_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                 "first_fiscal_year": kpi["first_fiscal_year"],
                 "last_fiscal_year": kpi["last_fiscal_year"],
                 "record_key": f"{kpi['strategy_id']} {kpi['kpi_id']} {cell['cell_role']} FY{cell['fiscal_year']}",
-                "source_file": kpi["source_file"],
             }
             if kpi["cumulative"] and previous is not None and cell["cell_role"] != "target":
                 row["previous_value"] = previous["normalized_value"]
