@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evaluation.problems import InputProblem, InputRejected
@@ -148,10 +148,13 @@ def _recognize_workbook(path: Path) -> str:
 
     try:
         grids = read_workbook(path, path.name)
+    except InputRejected:
+        raise
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign zip file
         raise InputRejected([InputProblem(
-            path.name, None, None, "", f"Excel ファイル(.xlsx)として開けません: {type(error).__name__}",
-            f"cannot open the file as an .xlsx workbook: {error}")]) from error
+            path.name, None, None, "",
+            "Excel ファイル(.xlsx)として開けません。ファイルが壊れているか、Excel のファイルではありません",
+            f"cannot open the file as an .xlsx workbook ({type(error).__name__}: {error})")]) from error
     file_format = format_of_grids(grids)
     if file_format is None:
         sheets = ", ".join(g.sheet for g in grids)
@@ -206,8 +209,9 @@ def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
         try:
             file_format, encoding = recognize(path)
         except InputRejected as rejected:
+            # the reader names the file without its folder; keep the sheet it may add after the name
             problems.extend(
-                InputProblem(relative, p.line, p.column, p.value, p.rule_ja, p.rule_en) for p in rejected.problems
+                replace(p, source_file=relative + p.source_file.removeprefix(path.name)) for p in rejected.problems
             )
             continue
         data = path.read_bytes()

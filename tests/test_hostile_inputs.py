@@ -62,3 +62,90 @@ def test_value_warning_stores_submission_file(tmp_path):
         ).fetchall()
     # "12" in a.csv line 2, column 3 has no unit: read as 棟, the KPI's unit
     assert rows == [("unit_missing", "t/a.csv", 2, "3")]
+
+
+# -- workbooks: far-away cells, huge merged ranges, formulas without results -----------------
+
+
+def _widen_merge(path: Path, small: str, large: str) -> None:
+    """Rewrite a merged range in the saved sheet XML; openpyxl would build every cell of a huge one."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet_xml = "xl/worksheets/sheet1.xml"
+    parts[sheet_xml] = parts[sheet_xml].replace(f'ref="{small}"'.encode(), f'ref="{large}"'.encode())
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def _submission_workbook(path: Path, rows: list[list]):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "報告"
+    sheet.append(SUBMISSION_HEADER.split(","))
+    for row in rows:
+        sheet.append(row)
+    return workbook, sheet
+
+
+@pytest.mark.timeout(120)
+def test_far_away_cell_is_read(tmp_path):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    workbook, sheet = _submission_workbook(tmp_path, [[2020, "0101", 12, "確定", "", "山田"]])
+    sheet["XFD1048576"] = "メモ"  # the last cell of a sheet
+    workbook.save(raw / "t" / "a.xlsx")
+
+    result = intake(raw)
+    assert result.errors == []
+    # the table's one row (改修棟数 12 in 2020) is read; the far-away note is not a KPI row
+    assert [(r["kpi_id"], r["value"]) for r in result.tables["kpi_value"]] == [("0101", "12")]
+
+
+@pytest.mark.timeout(120)
+def test_huge_merged_range_is_clipped(tmp_path):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    workbook, sheet = _submission_workbook(tmp_path, [[2020, "0101", 12, "確定", "", "山田"]])
+    sheet.merge_cells("K1:L2")
+    workbook.save(raw / "t" / "a.xlsx")
+    _widen_merge(raw / "t" / "a.xlsx", "K1:L2", "K1:XFD1048576")  # 17 billion cells, none beside the table
+
+    result = intake(raw)
+    assert result.errors == []
+    assert [(r["kpi_id"], r["value"]) for r in result.tables["kpi_value"]] == [("0101", "12")]
+
+
+@pytest.mark.timeout(120)
+def test_huge_merged_range_with_far_cell_rejected(tmp_path):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    workbook, sheet = _submission_workbook(tmp_path, [[2020, "0101", 12, "確定", "", "山田"]])
+    sheet.merge_cells("K1:L2")
+    sheet["XFD1048576"] = "メモ"  # the filled area now reaches the merged range's corner
+    workbook.save(raw / "t" / "a.xlsx")
+    _widen_merge(raw / "t" / "a.xlsx", "K1:L2", "K1:XFD1048575")
+
+    with pytest.raises(InputRejected) as rejected:
+        intake(raw)
+    (problem,) = rejected.value.problems
+    assert problem.source_file == "t/a.xlsx [報告]"
+    assert problem.value == "K1"
+    assert "結合されたセルが多すぎます" in problem.rule_ja
+
+
+def test_formula_without_result_rejected(tmp_path):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    # openpyxl, like other scripts, stores the formula but no result for it
+    workbook, _ = _submission_workbook(tmp_path, [[2020, "0101", "=10+2", "確定", "", "山田"]])
+    workbook.save(raw / "t" / "a.xlsx")
+
+    with pytest.raises(InputRejected) as rejected:
+        intake(raw)
+    (problem,) = rejected.value.problems
+    # the formula sits in row 2, column 3 (実績値), cell C2
+    assert (problem.source_file, problem.line, problem.column) == ("t/a.xlsx [報告]", 2, 3)
+    assert problem.value == "=10+2"
+    assert "セル C2 の数式の計算結果が保存されていません" in problem.rule_ja
+    assert "Excel で開いて保存し直す" in problem.rule_ja

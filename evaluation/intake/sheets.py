@@ -87,33 +87,120 @@ def is_blank(cell: Cell) -> bool:
     return cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())
 
 
+# Bounds on the work one sheet may cost. Offices' tables use a few dozen columns and
+# a few thousand rows; a sheet past these is rejected with a message, not read for minutes.
+MAX_SHEET_CELLS = 2_000_000  # cell positions read, blank ones in a row included
+MAX_MERGED_CELLS = 1_000_000  # cells covered by merged ranges, after clipping to the filled area
+
+
 def read_workbook(path: Path, display_name: str) -> list[Grid]:
-    """Read every sheet of an .xlsx file; merged ranges are marked on the cells they cover."""
+    """Read every sheet of an .xlsx file; merged ranges are marked on the cells they cover.
+
+    The workbook is streamed (read-only mode) twice: once for the values Excel
+    stored and once for the formulas, so that a formula cell without a stored
+    result is rejected rather than read as blank. A cell far away from the
+    table (XFD1048576) costs one cell, and merged ranges are clipped to the
+    area that holds values.
+    """
     from openpyxl import load_workbook
 
-    # read_only mode would not report merged cells, which the header needs. A file
-    # object, unlike a path, is opened whatever the file's extension is.
-    with path.open("rb") as handle:
-        workbook = load_workbook(handle, data_only=True)
-    grids = []
-    try:
-        for sheet in workbook.worksheets:
-            grid = Grid(f"{display_name} [{sheet.title}]", display_name, sheet.title)
-            for row in sheet.iter_rows():
-                for cell in row:
-                    if cell.value is not None:
-                        grid.rows.setdefault(cell.row, {})[cell.column] = Cell(cell.value, cell.number_format)
-            for merged in sheet.merged_cells.ranges:
-                top_left = f"{column_letter(merged.min_col)}{merged.min_row}"
-                for row_no in range(merged.min_row, merged.max_row + 1):
-                    for column in range(merged.min_col, merged.max_col + 1):
-                        if (row_no, column) != (merged.min_row, merged.min_col):
-                            grid.rows.setdefault(row_no, {})[column] = Cell(None, "General", top_left)
-            grids.append(grid)
-    finally:
-        workbook.close()
+    # A file object, unlike a path, is opened whatever the file's extension is.
+    with path.open("rb") as values_handle, path.open("rb") as formulas_handle:
+        values_book = load_workbook(values_handle, read_only=True, data_only=True)
+        formulas_book = load_workbook(formulas_handle, read_only=True, data_only=False)
+        try:
+            grids = []
+            problems: list[InputProblem] = []
+            for values_sheet, formulas_sheet in zip(values_book.worksheets, formulas_book.worksheets, strict=True):
+                grid = Grid(f"{display_name} [{values_sheet.title}]", display_name, values_sheet.title)
+                problems.extend(_read_sheet_cells(grid, values_sheet, formulas_sheet))
+                problems.extend(_mark_merged_cells(grid, _merged_ranges(values_sheet)))
+                grids.append(grid)
+        finally:
+            values_book.close()
+            formulas_book.close()
+    if problems:
+        raise InputRejected(problems)
     log.info("read workbook %s: sheets %s", display_name, ", ".join(g.sheet for g in grids))
     return grids
+
+
+def _read_sheet_cells(grid: Grid, values_sheet, formulas_sheet) -> list[InputProblem]:
+    """Fill ``grid`` with the stored values; return a problem per formula without a stored result."""
+    # The <dimension> element may claim A1:XFD1048576; without it, each row is only as
+    # wide as its last cell and rows missing from the file cost nothing.
+    values_sheet.reset_dimensions()
+    formulas_sheet.reset_dimensions()
+    problems = []
+    positions = 0
+    rows = zip(values_sheet.iter_rows(), formulas_sheet.iter_rows(), strict=True)
+    for values_row, formulas_row in rows:
+        positions += len(values_row)
+        if positions > MAX_SHEET_CELLS:
+            return [grid.problem(None, None, "", f"シートが大きすぎます({MAX_SHEET_CELLS:,} セルを超えます)。"
+                                 "表の外のセルの値や書式を消して保存し直してください",
+                                 f"the sheet is too large (over {MAX_SHEET_CELLS:,} cells); clear values and "
+                                 "formats outside the table and save it again")]
+        for cell, formula_cell in zip(values_row, formulas_row, strict=True):
+            if cell.value is not None:
+                grid.rows.setdefault(cell.row, {})[cell.column] = Cell(cell.value, cell.number_format)
+            elif formula_cell.data_type == "f" and cell.data_type != "s":
+                # Excel stores a formula's result beside it; a formula whose result is the
+                # empty string is stored as a text cell (t="str") with an empty value
+                problems.append(_formula_without_result(grid, formula_cell))
+    return problems
+
+
+def _formula_without_result(grid: Grid, cell) -> InputProblem:
+    formula = str(getattr(cell.value, "text", cell.value))  # an array formula keeps its text in .text
+    return grid.problem(
+        cell.row, cell.column, formula,
+        f"セル {cell.coordinate} の数式の計算結果が保存されていません(Excel 以外のツールで書かれたファイルです)。"
+        "空欄として読むと未提出になるため読み込みません。Excel で開いて保存し直すか、値を直接入力してください",
+        f"the formula in cell {cell.coordinate} has no stored result (the file was written by a tool other "
+        "than Excel), and reading it as blank would make the row unsubmitted; open and save the file in "
+        "Excel, or type the value",
+    )
+
+
+def _merged_ranges(sheet) -> list[tuple[int, int, int, int]]:
+    """Return (min_row, min_col, max_row, max_col) of each merged range of a read-only sheet."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+
+    # NOTE: read-only worksheets of openpyxl 3.1 do not expose merged cells, so the
+    # <mergeCell> elements are read from the sheet's XML through its private _get_source.
+    ranges = []
+    with sheet._get_source() as source:
+        for _, element in iterparse(source):
+            if element.tag.endswith("}mergeCell") and element.get("ref"):
+                min_col, min_row, max_col, max_row = range_boundaries(element.get("ref"))
+                ranges.append((min_row, min_col, max_row, max_col))
+            element.clear()
+    return ranges
+
+
+def _mark_merged_cells(grid: Grid, ranges: list[tuple[int, int, int, int]]) -> list[InputProblem]:
+    """Mark the cells each merged range covers, clipped to the rows and columns that hold values."""
+    last_row = grid.max_row
+    last_column = max((column for cells in grid.rows.values() for column in cells), default=0)
+    covered = 0
+    for min_row, min_col, max_row, max_col in ranges:
+        top_left = f"{column_letter(min_col)}{min_row}"
+        max_row, max_col = min(max_row, last_row), min(max_col, last_column)
+        covered += max(0, max_row - min_row + 1) * max(0, max_col - min_col + 1)
+        if covered > MAX_MERGED_CELLS:
+            return [grid.problem(None, None, top_left,
+                                 f"結合されたセルが多すぎます({MAX_MERGED_CELLS:,} セルを超えます)。"
+                                 "表の外のセル結合を解除して保存し直してください",
+                                 f"too many merged cells (over {MAX_MERGED_CELLS:,}); unmerge the cells "
+                                 "outside the table and save it again")]
+        for row_no in range(min_row, max_row + 1):
+            for column in range(min_col, max_col + 1):
+                if (row_no, column) != (min_row, min_col):
+                    grid.rows.setdefault(row_no, {})[column] = Cell(None, "General", top_left)
+    return []
 
 
 def read_csv(path: Path, display_name: str) -> tuple[Grid, str]:
