@@ -58,6 +58,34 @@ KNOWN_KEYS = {
 }
 
 
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _read_toml(path: Path, name: str) -> dict:
+    """Parse strategy.toml; raise ``InputRejected`` for a folder, unreadable bytes or invalid TOML."""
+    def rejected(rule_ja: str, rule_en: str) -> InputRejected:
+        return InputRejected([InputProblem(name, None, None, "", rule_ja, rule_en)])
+
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError as error:
+        raise rejected(f"{STRATEGY_FILE_NAME} がフォルダです。設定を書いたテキストファイルにしてください",
+                       f"{STRATEGY_FILE_NAME} is a folder; it must be a text file of settings") from error
+    except OSError as error:
+        raise rejected(f"{STRATEGY_FILE_NAME} を読めません({error.strerror})",
+                       f"cannot read {STRATEGY_FILE_NAME}: {error.strerror}") from error
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise rejected("UTF-8 の文字ではありません(Shift_JIS で保存されていませんか)。UTF-8 で保存し直してください",
+                       "the file is not UTF-8 (saved as Shift_JIS?); save it as UTF-8") from error
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise rejected(f"TOML として読めません({error})", f"invalid TOML: {error}") from error
+
+
 def load_strategy(path: Path, display_name: str | None = None) -> Strategy:
     """Read a strategy.toml; raise ``InputRejected`` naming every invalid key.
 
@@ -69,12 +97,7 @@ def load_strategy(path: Path, display_name: str | None = None) -> Strategy:
     def reject(key: str, value: object, rule_ja: str, rule_en: str) -> None:
         problems.append(InputProblem(name, None, None, str(value), rule_ja, rule_en, key=key))
 
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputRejected(
-            [InputProblem(name, None, None, "", f"TOML として読めません({error})", f"invalid TOML: {error}")]
-        ) from error
+    document = _read_toml(path, name)
 
     section = document.get("strategy")
     if not isinstance(section, dict):
@@ -82,6 +105,14 @@ def load_strategy(path: Path, display_name: str | None = None) -> Strategy:
             [InputProblem(name, None, None, "", "[strategy] の表がありません", "the [strategy] table is missing",
                           key="[strategy]")]
         )
+    if not isinstance(document.get("method", {}), dict):
+        reject("method", document["method"], "[method] は表で書いてください", "method must be a table ([method])")
+        document.pop("method")
+    exclusions = document.get("exclusions", [])
+    if not isinstance(exclusions, list) or not all(isinstance(entry, dict) for entry in exclusions):
+        reject("exclusions", exclusions, "除外は [[exclusions]](表の配列)で1件ずつ書いてください",
+               "write each exclusion as an [[exclusions]] table (an array of tables)")
+        document.pop("exclusions")
     for table, known in KNOWN_KEYS.items():
         entries = document.get(table, {})
         for entry in entries if isinstance(entries, list) else [entries]:
@@ -109,15 +140,21 @@ def load_strategy(path: Path, display_name: str | None = None) -> Strategy:
     method = load_method(document.get("method", {}), reject)
     exclusions = []
     for entry in document.get("exclusions", []):
-        reason = str(entry.get("reason", "")).strip()
-        if not isinstance(entry.get("business_no"), int):
+        reason = entry.get("reason", "")
+        # TOML's true is a Python int too, so booleans are rejected by name
+        if not _is_integer(entry.get("business_no")):
             reject("exclusions.business_no", entry.get("business_no"), "事業No.を整数で書いてください",
                    "business_no must be an integer")
             continue
-        if not reason:
-            reject("exclusions.reason", "", "除外には理由が必要です", "an exclusion needs a reason")
+        if "kpi_seq" in entry and not _is_integer(entry["kpi_seq"]):
+            reject("exclusions.kpi_seq", entry["kpi_seq"],
+                   "KPIの番号(事業の何番目のKPIか)を整数で書いてください。事業の全KPIを除くなら kpi_seq を書きません",
+                   "kpi_seq must be an integer; leave it out to exclude every KPI of the business")
             continue
-        exclusions.append(Exclusion(entry["business_no"], entry.get("kpi_seq"), reason))
+        if not isinstance(reason, str) or not reason.strip():
+            reject("exclusions.reason", reason, "除外には理由(文字列)が必要です", "an exclusion needs a reason (text)")
+            continue
+        exclusions.append(Exclusion(entry["business_no"], entry.get("kpi_seq"), reason.strip()))
     if problems:
         raise InputRejected(problems)
 

@@ -13,6 +13,8 @@ import duckdb
 import pytest
 
 from evaluation.problems import InputRejected
+from evaluation.sources import discover
+from evaluation.strategy import load_strategy
 from tests.conftest import refresh
 from tests.test_intake import MASTER_ROWS, SUBMISSION_HEADER, intake, make_strategy
 
@@ -149,3 +151,66 @@ def test_formula_without_result_rejected(tmp_path):
     assert problem.value == "=10+2"
     assert "セル C2 の数式の計算結果が保存されていません" in problem.rule_ja
     assert "Excel で開いて保存し直す" in problem.rule_ja
+
+
+# -- strategy.toml with values of the wrong type ----------------------------------------------
+
+STRATEGY_TABLE = """
+[strategy]
+strategy_id = "test-2020"
+municipality = "架空市"
+name = "架空市総合戦略"
+first_fiscal_year = 2020
+last_fiscal_year = 2024
+"""
+
+# (case, text before [strategy], text after it, key named by the problem)
+STRATEGY_TYPE_ERRORS = [
+    ("exclusions_as_table", "", "[exclusions]\nbusiness_no = 1\nreason = \"x\"\n", "exclusions"),
+    ("exclusions_as_text", "exclusions = \"abc\"\n", "", "exclusions"),
+    ("method_as_number", "method = 5\n", "", "method"),
+    ("clamp_min_text", "", "[method]\nclamp_min = \"abc\"\n", "method.clamp_min"),
+    ("threshold_text", "", "[method]\ntarget_achieved_threshold = \"high\"\n", "method.target_achieved_threshold"),
+    ("band_bound_text", "", "[method]\nbands = [{band = \"a\", label_ja = \"A\", upper = \"zero\"}, "
+                            "{band = \"b\", label_ja = \"B\", lower = \"zero\"}]\n", "method.bands[1].upper"),
+    ("bands_text", "", "[method]\nbands = \"abc\"\n", "method.bands"),
+    ("band_without_id", "", "[method]\nbands = [{lower = 0}]\n", "method.bands[1].band"),
+    ("clamp_max_inf", "", "[method]\nclamp_max = inf\n", "method.clamp_max"),
+    ("clamp_max_minus_inf", "", "[method]\nclamp_max = -inf\n", "method.clamp_max"),
+    ("clamp_max_nan", "", "[method]\nclamp_max = nan\n", "method.clamp_max"),
+    ("decimal_places_true", "", "[method]\ndecimal_places = true\n", "method.decimal_places"),
+    ("kpi_seq_text", "", "[[exclusions]]\nbusiness_no = 1\nkpi_seq = \"abc\"\nreason = \"x\"\n",
+     "exclusions.kpi_seq"),
+    ("business_no_true", "", "[[exclusions]]\nbusiness_no = true\nreason = \"x\"\n", "exclusions.business_no"),
+    ("reason_number", "", "[[exclusions]]\nbusiness_no = 1\nreason = 5\n", "exclusions.reason"),
+]
+
+
+@pytest.mark.parametrize(("case", "before", "after", "key"), STRATEGY_TYPE_ERRORS,
+                         ids=[c[0] for c in STRATEGY_TYPE_ERRORS])
+def test_strategy_wrong_type_named(case, before, after, key, tmp_path):
+    path = tmp_path / "strategy.toml"
+    path.write_text(before + STRATEGY_TABLE + after, encoding="utf-8")
+    with pytest.raises(InputRejected) as rejected:
+        load_strategy(path, "t/strategy.toml")
+    keys = [problem.key for problem in rejected.value.problems]
+    assert key in keys
+    assert all(problem.source_file == "t/strategy.toml" for problem in rejected.value.problems)
+
+
+def test_strategy_folder_rejected(tmp_path):
+    (tmp_path / "t" / "strategy.toml").mkdir(parents=True)
+    with pytest.raises(InputRejected) as rejected:
+        discover(tmp_path)
+    messages = [problem.message for problem in rejected.value.problems]
+    assert any(m.startswith("t/strategy.toml: strategy.toml がフォルダです") for m in messages), messages
+
+
+def test_strategy_cp932_asks_for_utf8(tmp_path):
+    path = tmp_path / "strategy.toml"
+    path.write_bytes(STRATEGY_TABLE.encode("cp932"))  # 架空市 is not valid UTF-8 in CP932 bytes
+    with pytest.raises(InputRejected) as rejected:
+        load_strategy(path, "t/strategy.toml")
+    (problem,) = rejected.value.problems
+    assert "UTF-8 で保存し直してください" in problem.rule_ja
+    assert "save it as UTF-8" in problem.rule_en
