@@ -23,7 +23,7 @@ from pathlib import Path
 from evaluation.eras import era_label
 from evaluation.problems import InputRejected
 from evaluation.refresh_lock import RefreshLocked
-from evaluation.warehouse import connect
+from evaluation.warehouse import PublishRejected, connect
 
 log = logging.getLogger("pipelines.cli")
 
@@ -62,16 +62,31 @@ def warehouse_path() -> Path:
     """Return the path of the published DuckDB file that annual_refresh writes."""
     from pipelines.definitions import defs
 
-    return defs.resources["kpi_warehouse"].warehouse.path
+    return defs.resources["kpi_warehouse"].published_path
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
     """Inode and modification time of ``path``, which change when a refresh publishes it."""
     try:
         status = path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return status.st_ino, status.st_mtime_ns
+
+
+def setting_problems() -> list[str]:
+    """Check the environment settings of a refresh before it starts; return one message per problem."""
+    from pipelines.definitions import defs
+    from pipelines.resources import SettingInvalid, lock_timeout_seconds, output_path_problems
+
+    resource = defs.resources["kpi_warehouse"]
+    problems = []
+    try:
+        lock_timeout_seconds()
+    except SettingInvalid as error:
+        problems.append(str(error))
+    problems.extend(output_path_problems(resource.published_path, resource.reports_path))
+    return problems
 
 
 def run_refresh(run_id: str, verbose: bool = False, fiscal_year: int | None = None) -> Path:
@@ -109,6 +124,8 @@ def run_refresh(run_id: str, verbose: bool = False, fiscal_year: int | None = No
 
 def failure_lines(cause: BaseException, run_id: str, published: bool) -> list[str]:
     """Describe what failed and what to do next, in Japanese with English beside."""
+    from pipelines.resources import SettingInvalid
+
     if isinstance(cause, RefreshLocked):
         return [
             "更新を開始できませんでした。公開済みの DuckDB ファイルは変更していません。 / "
@@ -132,8 +149,10 @@ def failure_lines(cause: BaseException, run_id: str, published: bool) -> list[st
     elif isinstance(cause, ChecksFailed):
         lines.append("  検証でエラーが見つかりました / validation found errors:")
         lines.extend(f"  - {message}" for message in cause.messages)
+    elif isinstance(cause, PublishRejected | SettingInvalid):
+        lines.append(f"  {cause}")  # already worded in Japanese and English
     else:
-        lines.append(f"  {type(cause).__name__}: {cause}")
+        lines.append(f"  予期しないエラーです / unexpected error ({type(cause).__name__}): {cause}")
     lines.append(
         "  原因を直してから、もう一度実行してください(docs/operations.md)。"
         " / Fix the cause, then run the refresh again (docs/operations.md)."
@@ -377,6 +396,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.fiscal_year is not None:
         check_fiscal_year_partition(parser, args.fiscal_year)
+
+    problems = setting_problems()
+    if problems:
+        print("設定が正しくないため、更新を開始しませんでした。公開済みの DuckDB ファイルは変更していません。 / "
+              "The refresh did not start because of invalid settings; the published DuckDB file is unchanged.",
+              file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
 
     print("年次更新を実行しています… / running the annual refresh…", file=sys.stderr)
     run_id = str(uuid.uuid4())

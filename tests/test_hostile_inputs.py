@@ -214,3 +214,48 @@ def test_strategy_cp932_asks_for_utf8(tmp_path):
     (problem,) = rejected.value.problems
     assert "UTF-8 で保存し直してください" in problem.rule_ja
     assert "save it as UTF-8" in problem.rule_en
+
+
+# -- command line settings --------------------------------------------------------------------
+
+
+def _cli_run(monkeypatch, capsys, **env: str) -> tuple[int, str]:
+    from pipelines import cli
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code = cli.main(["run"])
+    return code, capsys.readouterr().err
+
+
+def test_cli_warehouse_under_a_file(tmp_path, monkeypatch, capsys):
+    (tmp_path / "plain").write_text("x", encoding="utf-8")
+    code, err = _cli_run(monkeypatch, capsys, KPI_WAREHOUSE=str(tmp_path / "plain" / "kpi.duckdb"))
+    assert code == 1
+    assert f"途中の {tmp_path / 'plain'} がフォルダではなくファイルです" in err
+    assert "Traceback" not in err
+
+
+def test_cli_warehouse_is_a_folder(tmp_path, monkeypatch, capsys, otaru_raw_dir):
+    (tmp_path / "out.duckdb").mkdir()
+    code, err = _cli_run(monkeypatch, capsys, KPI_RAW_DIR=str(otaru_raw_dir),
+                         KPI_WAREHOUSE=str(tmp_path / "out.duckdb"))
+    assert code == 1
+    assert "はフォルダです。DuckDB ファイルのパス" in err
+    # the check runs before the refresh, so nothing was staged beside it
+    assert "年次更新を実行しています" not in err
+    assert list(tmp_path.glob(".out.duckdb.*")) == []
+
+
+def test_cli_reports_dir_is_a_file(tmp_path, monkeypatch, capsys):
+    (tmp_path / "reports").write_text("x", encoding="utf-8")
+    code, err = _cli_run(monkeypatch, capsys, KPI_REPORTS_DIR=str(tmp_path / "reports"))
+    assert code == 1
+    assert f"環境変数 KPI_REPORTS_DIR の {tmp_path / 'reports'} はファイルです" in err
+
+
+def test_cli_lock_timeout_not_a_number(monkeypatch, capsys):
+    code, err = _cli_run(monkeypatch, capsys, KPI_LOCK_TIMEOUT_SECONDS="abc")
+    assert code == 1
+    assert "KPI_LOCK_TIMEOUT_SECONDS の値「abc」は秒数ではありません" in err
+    assert "Traceback" not in err
