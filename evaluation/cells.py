@@ -7,6 +7,7 @@ the rule it broke, so that the caller can report file, line and column.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -103,9 +104,15 @@ def excel_number(value: int | float) -> Decimal:
 
     openpyxl returns a float; taking it at Excel's 15 significant digits drops
     the binary noise (0.30000000000000004 -> 0.3) without inventing digits.
+    Raises ``CellError`` for a number of more than MAX_INTEGER_DIGITS integer
+    digits (1e30), as ``parse_cell`` does for text, because DuckDB stores
+    values as DECIMAL(18, 6).
     """
     if isinstance(value, bool):
         raise TypeError("a boolean cell is not a number")
+    if not math.isfinite(value) or abs(value) >= 10**MAX_INTEGER_DIGITS:
+        raise CellError(str(value), f"整数部は{MAX_INTEGER_DIGITS}桁までです",
+                        f"at most {MAX_INTEGER_DIGITS} integer digits are supported")
     if isinstance(value, int):
         return Decimal(value)
     number = Decimal(format(value, f".{EXCEL_SIGNIFICANT_DIGITS}g"))

@@ -259,3 +259,19 @@ def test_cli_lock_timeout_not_a_number(monkeypatch, capsys):
     assert code == 1
     assert "KPI_LOCK_TIMEOUT_SECONDS の値「abc」は秒数ではありません" in err
     assert "Traceback" not in err
+
+
+# -- values too large for the DuckDB column --------------------------------------------------
+
+
+def test_huge_number_cell_rejected(tmp_path):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    workbook, _ = _submission_workbook(tmp_path, [[2020, "0101", 1e30, "確定", "", "山田"]])
+    workbook.save(raw / "t" / "a.xlsx")
+
+    result = intake(raw)
+    (problem,) = result.errors
+    # 1e30 has 31 integer digits; kpi_value.value is DECIMAL(18, 6), so at most 12
+    assert (problem.source_file, problem.line) == ("t/a.xlsx [報告]", 2)
+    assert problem.value == "1e+30"
+    assert "整数部は12桁までです" in problem.rule_ja

@@ -152,10 +152,17 @@ def convert(cell: Cell, column: Column) -> object:
     raise ValueError(f"unknown column kind {column.kind!r}")
 
 
+def _excel_number(value: int | float) -> Decimal:
+    try:
+        return excel_number(value)
+    except CellError as error:
+        raise ColumnError(error.rule_ja, error.rule_en) from error
+
+
 def _to_text(value: object) -> str:
     """Keep free text as written: NFKC would turn ① into 1 and ㈱ into (株)."""
     if isinstance(value, float):
-        value = excel_number(value)
+        value = _excel_number(value)
     return str(value).strip()
 
 
@@ -171,7 +178,7 @@ def to_code(cell: Cell) -> str:
         return normalize_text(value)
     if isinstance(value, bool):
         raise ColumnError("コードに TRUE/FALSE は使えません", "a code cannot be TRUE or FALSE")
-    number = excel_number(value)
+    number = _excel_number(value)
     if number != number.to_integral_value():
         raise ColumnError("コードは整数か文字で入れてください(小数は使えません)",
                           "a code must be text or a whole number")
@@ -185,7 +192,7 @@ def to_integer(value: object) -> int:
     if isinstance(value, bool):
         raise ColumnError("整数を入れてください", "expected a whole number")
     if isinstance(value, int | float):
-        number = excel_number(value)
+        number = _excel_number(value)
     else:
         text = normalize_text(str(value)).replace(",", "")
         if not re.fullmatch(r"-?\d+", text):
@@ -222,7 +229,7 @@ def to_quantity(cell: Cell) -> Quantity:
             raise ColumnError(error.rule_ja, error.rule_en) from error
     if isinstance(value, bool):
         raise ColumnError("数値を入れてください(TRUE/FALSE は使えません)", "expected a number, not TRUE/FALSE")
-    number = excel_number(value)
+    number = _excel_number(value)
     percent = "%" in (cell.number_format or "")
     shown = f"{plain(number * 100)}%" if percent else plain(number)
     parsed = ParsedCell(shown, ValueStatus.REPORTED, number, None)
