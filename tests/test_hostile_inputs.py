@@ -275,3 +275,17 @@ def test_huge_number_cell_rejected(tmp_path):
     assert (problem.source_file, problem.line) == ("t/a.xlsx [報告]", 2)
     assert problem.value == "1e+30"
     assert "整数部は12桁までです" in problem.rule_ja
+
+
+def test_csv_field_over_limit_rejected(tmp_path):
+    comment = "あ" * 131073  # one character over the csv module's default field limit
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {
+        "a.csv": f"{SUBMISSION_HEADER}\n2020,0101,12,確定,,山田,,\n2020,0201,75,確定,{comment},山田,,\n",
+    })
+    with pytest.raises(InputRejected) as rejected:
+        intake(raw)
+    (problem,) = rejected.value.problems
+    # the long comment is on line 3 of a.csv
+    assert (problem.source_file, problem.line) == ("t/a.csv", 3)
+    assert "1つの欄が 131,072 文字を超える" in problem.rule_ja
+    assert "a field is over 131,072 characters" in problem.rule_en

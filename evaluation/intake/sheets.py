@@ -211,10 +211,21 @@ def read_csv(path: Path, display_name: str) -> tuple[Grid, str]:
         raise InputRejected([InputProblem(display_name, None, None, "", str(error),
                                           "unknown text encoding")]) from error
     grid = Grid(display_name, display_name, None)
-    for row_no, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-        for column, value in enumerate(values, start=1):
-            if value.strip():
-                grid.rows.setdefault(row_no, {})[column] = Cell(value)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for row_no, values in enumerate(reader, start=1):
+            for column, value in enumerate(values, start=1):
+                if value.strip():
+                    grid.rows.setdefault(row_no, {})[column] = Cell(value)
+    except csv.Error as error:
+        # the csv module stops at a field over csv.field_size_limit() (131072 characters by
+        # default), which is usually a quote that is never closed
+        limit = csv.field_size_limit()
+        raise InputRejected([grid.problem(
+            reader.line_num, None, "",
+            f"CSV として読めません。1つの欄が {limit:,} 文字を超えるか、引用符(\")が閉じていません",
+            f"cannot read the CSV: a field is over {limit:,} characters or a quote (\") is not closed ({error})",
+        )]) from error
     log.info("read CSV %s: %d rows, encoding %s", display_name, grid.max_row, encoding)
     return grid, encoding
 
