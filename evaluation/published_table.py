@@ -207,7 +207,7 @@ class _Reader:
             try:
                 year = find_fiscal_year(label)
             except EraError as error:
-                self.problem(line, column, cells[column - 1], "年度の表記を読めません", str(error))
+                self.problem(line, column, cells[column - 1], error.rule_ja, error.rule_en)
                 continue
             if year is None:
                 continue

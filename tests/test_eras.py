@@ -58,3 +58,25 @@ def test_before_heisei_is_not_supported():
 )
 def test_find_fiscal_year_in_header(header, year):
     assert find_fiscal_year(header) == year
+
+
+def test_heisei_32_33_read():
+    # plans written before the era changed name FY2020 and FY2021 as H32 and H33
+    assert fiscal_year("H32") == 2020
+    assert fiscal_year("平成33年度") == 2021
+
+
+@pytest.mark.parametrize("label", ["H34", "H99", "平成40年度"])
+def test_heisei_after_33_rejected(label):
+    with pytest.raises(EraError) as error:
+        fiscal_year(label)
+    # the message shows the label as typed, not the year it would convert to (H99 -> 2087)
+    assert f"「{label}」" in error.value.rule_ja
+    assert "平成は31年度(2019年度)までです" in error.value.rule_ja
+    assert "2087" not in str(error.value)
+
+
+def test_reiwa_bound():
+    assert fiscal_year("R82") == 2100  # 2018 + 82, the last fiscal year accepted
+    with pytest.raises(EraError, match="令和は82年"):
+        fiscal_year("R83")

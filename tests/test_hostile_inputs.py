@@ -289,3 +289,21 @@ def test_csv_field_over_limit_rejected(tmp_path):
     assert (problem.source_file, problem.line) == ("t/a.csv", 3)
     assert "1つの欄が 131,072 文字を超える" in problem.rule_ja
     assert "a field is over 131,072 characters" in problem.rule_en
+
+
+# -- era labels -------------------------------------------------------------------------------
+
+
+def test_era_problems_in_one_run(tmp_path):
+    rows = [
+        "1,くらし,1,住宅事業,0101,改修棟数,棟,↗,H99,10,R99,30,,対象,,建築課",  # both years impossible
+        MASTER_ROWS[1],
+    ]
+    raw = make_strategy(tmp_path / "raw" / "t", rows, {
+        "a.csv": f"{SUBMISSION_HEADER}\nH35,0201,12,確定,,山田,,\n",
+    })
+    result = intake(raw)
+    found = sorted((p.source_file, p.line, p.value) for p in result.errors)
+    # every year as typed, from both files, in one run
+    assert found == [("t/a.csv", 2, "H35"), ("t/master.csv", 2, "H99"), ("t/master.csv", 2, "R99")]
+    assert not any("2087" in p.message for p in result.errors)  # H99 would be 1988 + 99

@@ -39,7 +39,7 @@ CHECK_ERRORS = [
     ("down_target_above_baseline", "direction_agrees_with_target", 7, "目標値「250件」が基準値「200件」以上です"),
     ("same_kpi_twice", "kpi_name_unique", 8, "事業No.4 に同じ名前のKPI「補助金額」が2つあります"),
     ("cumulative_decreases", "cumulative_not_decreasing", 9, "前の値「130人」(2017年度)より減っています"),
-    ("year_outside_period_h35", "actual_year_in_period", 5, "実績値の年度 2023年度 が計画期間(2015〜2019年度)の外です"),
+    ("year_outside_period_r5", "actual_year_in_period", 5, "実績値の年度 2023年度 が計画期間(2015〜2019年度)の外です"),
     ("target_year_outside_period", "target_year_in_period", 5, "目標値の年度 2023年度"),
     # → with target 0: achievement = actual / 0
     ("maintain_target_zero", "score_denominator_not_zero", 7, "スコアの分母が 0 です"),
@@ -55,6 +55,8 @@ INPUT_ERRORS = [
     ("truncated_row", 7, "方向(↗ ↘ →)の列が見つかりません"),
     ("bad_thousands_separator", 5, "値「1,2,3件」: 桁区切りのカンマの位置が正しくありません"),
     ("not_a_table", None, "どの入力形式でもありません"),
+    # Heisei ended with H31; H32 and H33 appear in older plans, H35 is a typo
+    ("year_outside_period_h35", 3, "値「H35年度」: 年度の表記「H35」: 平成は31年度(2019年度)までです"),
 ]
 
 # (case, rule with a warning, line, text the message contains): the run publishes

@@ -211,8 +211,7 @@ def to_fiscal_year(value: object) -> int:
         try:
             year = fiscal_year(str(value))
         except EraError as error:
-            raise ColumnError("年度を読めません(例: 2020、R2、令和2年度)",
-                              f"cannot read the fiscal year: {error}") from error
+            raise ColumnError(error.rule_ja, error.rule_en) from error
     if not 1989 <= year <= 2100:
         raise ColumnError("年度は西暦で1989〜2100の範囲にしてください",
                           "the fiscal year must be between 1989 and 2100")
