@@ -167,6 +167,16 @@ def _recognize_workbook(path: Path) -> str:
     return file_format
 
 
+def _not_a_regular_file(path: Path, relative: str) -> InputProblem:
+    if path.is_symlink() and not path.exists():
+        return InputProblem(relative, None, None, "",
+                            "リンク先のファイルがありません(壊れたシンボリックリンク)。ファイルそのものを置いてください",
+                            "the symbolic link points to a file that does not exist; put the file itself here")
+    return InputProblem(relative, None, None, "",
+                        "通常のファイルではありません(名前付きパイプなど)。ファイルそのものを置いてください",
+                        "not a regular file (a named pipe, socket or device); put the file itself here")
+
+
 def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
     """List the strategies and data files under ``raw_dir``; raise listing every problem."""
     if not raw_dir.is_dir():
@@ -190,12 +200,16 @@ def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
                                      "two folders declare the same strategy_id"))
 
     files: list[SourceFile] = []
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+    # Broken links and named pipes are listed too: a department's file behind one must not vanish.
+    for path in sorted(p for p in raw_dir.rglob("*") if not p.is_dir()):
         relative = path.relative_to(raw_dir).as_posix()
         if path.name == STRATEGY_FILE_NAME or any(_skipped(p) for p in path.relative_to(raw_dir).parents
                                                   if p != Path(".")) or _skipped(path):
             if _skipped(path):
                 log.warning("skipped hidden or lock file %s", relative)
+            continue
+        if not path.is_file():
+            problems.append(_not_a_regular_file(path, relative))
             continue
         owner_dir = next((d for d in [path.parent, *path.parent.parents]
                           if d in strategies or d in invalid_strategy_dirs), None)

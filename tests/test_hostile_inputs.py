@@ -307,3 +307,28 @@ def test_era_problems_in_one_run(tmp_path):
     # every year as typed, from both files, in one run
     assert found == [("t/a.csv", 2, "H35"), ("t/master.csv", 2, "H99"), ("t/master.csv", 2, "R99")]
     assert not any("2087" in p.message for p in result.errors)  # H99 would be 1988 + 99
+
+
+# -- entries of the input folder that are not files -------------------------------------------
+
+
+def test_broken_link_named(tmp_path):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    (raw / "t" / "建築課.csv").symlink_to(tmp_path / "gone.csv")  # the target was moved away
+    with pytest.raises(InputRejected) as rejected:
+        discover(raw)
+    (problem,) = rejected.value.problems
+    assert problem.source_file == "t/建築課.csv"
+    assert "リンク先のファイルがありません" in problem.rule_ja
+
+
+def test_named_pipe_named(tmp_path):
+    import os
+
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {})
+    os.mkfifo(raw / "t" / "pipe.csv")
+    with pytest.raises(InputRejected) as rejected:
+        discover(raw)
+    (problem,) = rejected.value.problems
+    assert problem.source_file == "t/pipe.csv"
+    assert "通常のファイルではありません" in problem.rule_ja
