@@ -193,11 +193,18 @@ def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
             problems.extend(rejected.problems)
             invalid_strategy_dirs.add(path.parent)
 
-    ids = [s.strategy_id for s in strategies.values()]
-    for duplicate in {i for i in ids if ids.count(i) > 1}:
-        problems.append(InputProblem(STRATEGY_FILE_NAME, None, "strategy_id", duplicate,
-                                     "同じ strategy_id が2つのフォルダにあります",
-                                     "two folders declare the same strategy_id"))
+    folders_by_id: dict[str, list[str]] = {}
+    for folder, strategy in strategies.items():
+        folders_by_id.setdefault(strategy.strategy_id, []).append(folder.relative_to(raw_dir).as_posix())
+    for strategy_id, folders in sorted(folders_by_id.items()):
+        if len(folders) < 2:
+            continue
+        listed = "、".join(f"{folder}/" for folder in folders)
+        problems.append(InputProblem(f"{folders[-1]}/{STRATEGY_FILE_NAME}", None, None, strategy_id,
+                                     f"同じ strategy_id が {len(folders)} つのフォルダ({listed})にあります。"
+                                     "戦略ごとに別の strategy_id にしてください",
+                                     f"{len(folders)} folders ({', '.join(folders)}) declare the same strategy_id; "
+                                     "give each strategy its own", key="strategy.strategy_id"))
 
     files: list[SourceFile] = []
     # Broken links and named pipes are listed too: a department's file behind one must not vanish.

@@ -332,3 +332,16 @@ def test_named_pipe_named(tmp_path):
     (problem,) = rejected.value.problems
     assert problem.source_file == "t/pipe.csv"
     assert "通常のファイルではありません" in problem.rule_ja
+
+
+def test_duplicate_strategy_id_names_folders(tmp_path):
+    make_strategy(tmp_path / "raw" / "a", MASTER_ROWS, {})
+    raw = make_strategy(tmp_path / "raw" / "b", MASTER_ROWS, {})  # the same strategy.toml: test-2020
+    with pytest.raises(InputRejected) as rejected:
+        discover(raw)
+    (problem,) = rejected.value.problems
+    assert problem.source_file == "b/strategy.toml"
+    assert problem.key == "strategy.strategy_id"
+    assert "同じ strategy_id が 2 つのフォルダ(a/、b/)にあります" in problem.rule_ja
+    assert "項目「strategy.strategy_id」" in problem.message
+    assert "列" not in problem.location_ja
