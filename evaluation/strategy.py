@@ -83,7 +83,14 @@ def _read_toml(path: Path, name: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise rejected(f"TOML として読めません({error})", f"invalid TOML: {error}") from error
+        # tomllib (Python 3.11) ends its message with "(at line 3, column 7)"
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        line, column = (int(where[1]), int(where[2])) if where else (None, None)
+        raise InputRejected([InputProblem(
+            name, line, column, "",
+            "TOML の書き方が正しくありません(文字列は \"…\" で囲む、表は [method] のように書く)",
+            f"invalid TOML: {error}",
+        )]) from error
 
 
 def load_strategy(path: Path, display_name: str | None = None) -> Strategy:

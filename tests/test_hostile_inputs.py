@@ -345,3 +345,39 @@ def test_duplicate_strategy_id_names_folders(tmp_path):
     assert "同じ strategy_id が 2 つのフォルダ(a/、b/)にあります" in problem.rule_ja
     assert "項目「strategy.strategy_id」" in problem.message
     assert "列" not in problem.location_ja
+
+
+def test_strategy_toml_syntax_names_line(tmp_path):
+    path = tmp_path / "strategy.toml"
+    path.write_text(STRATEGY_TABLE + "[method]\nrounding = half_up\n", encoding="utf-8")
+    with pytest.raises(InputRejected) as rejected:
+        load_strategy(path, "t/strategy.toml")
+    (problem,) = rejected.value.problems
+    # STRATEGY_TABLE starts with a blank line, so rounding = half_up (unquoted) is line 9
+    assert (problem.line, problem.column) == (9, 12)
+    assert "TOML の書き方が正しくありません" in problem.rule_ja
+    assert "Error" not in problem.rule_ja
+
+
+# -- no Python exception names in messages ------------------------------------------------------
+
+
+def test_damaged_workbook_plain_wording(tmp_path):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {
+        "a.xlsx": b"PK\x03\x04" + b"\x00" * 64,  # a zip header and nothing behind it
+    })
+    with pytest.raises(InputRejected) as rejected:
+        discover(raw)
+    (problem,) = rejected.value.problems
+    assert problem.source_file == "t/a.xlsx"
+    assert problem.rule_ja == "Excel ファイル(.xlsx)として開けません。ファイルが壊れているか、Excel のファイルではありません"
+
+
+def test_publish_rejected_without_class_name():
+    from evaluation.warehouse import PublishRejected
+    from pipelines.cli import failure_lines
+
+    cause = PublishRejected("公開しません / not published")
+    lines = failure_lines(cause, "run-1", published=False)
+    assert "  公開しません / not published" in lines
+    assert not any("PublishRejected" in line for line in lines)
