@@ -192,6 +192,7 @@ class _Reader:
         self.business: tuple[int, str, str] | None = None
         self.kpi_seq = 0
         self.pending_summary: dict | None = None
+        self.business_lines: dict[int, int] = {}  # business No. -> the line of its business row
 
     def problem(self, line: int, column: int | None, value: str, rule_ja: str, rule_en: str) -> None:
         self.problems.append(
@@ -318,7 +319,19 @@ class _Reader:
         layout = self.layouts[-1]
         first = cells[0].strip()
         if first:
-            self.business = (int(normalize_text(first)), normalize_text(cells[1]), cells[2].strip())
+            business_no = int(normalize_text(first))
+            if business_no in self.business_lines:
+                # the KPIs of both rows would get the same kpi_id ("005-1"), the key of table kpi
+                earlier = self.business_lines[business_no]
+                self.problem(line, 1, first,
+                             f"事業No.{business_no} は {earlier}行目 にもあります。事業No.は表の中で1回だけにしてください"
+                             "(同じ事業の2つ目以降のKPIは、No. を空欄にした続きの行に書きます)",
+                             f"business No. {business_no} also starts line {earlier}; each business No. appears "
+                             "once (further KPIs of a business go on continuation rows with No. left blank)")
+                self.business = None
+                return
+            self.business_lines[business_no] = line
+            self.business = (business_no, normalize_text(cells[1]), cells[2].strip())
             self.kpi_seq = 0
         elif self.business is None:
             self.problem(line, 4, cells[3], "続きの行(No.が空欄)の前に事業の行がありません",

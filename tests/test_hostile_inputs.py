@@ -381,3 +381,21 @@ def test_publish_rejected_without_class_name():
     lines = failure_lines(cause, "run-1", published=False)
     assert "  公開しません / not published" in lines
     assert not any("PublishRejected" in line for line in lines)
+
+
+# -- published table: a business number twice ---------------------------------------------------
+
+
+def test_published_business_no_twice(tmp_path):
+    from evaluation.published_table import parse_published_table
+
+    good = (Path(__file__).parent / "bad_inputs" / "_good" / "table.txt").read_text(encoding="utf-8")
+    lines = good.splitlines()
+    # line 8 is business No.4 (補助金額); give business No.3 on line 7 the number 1 as well
+    assert lines[6].startswith("3\t")
+    lines[6] = "1" + lines[6][1:]
+    with pytest.raises(InputRejected) as rejected:
+        parse_published_table("\n".join(lines), "case/table.txt")
+    (problem,) = rejected.value.problems
+    assert (problem.source_file, problem.line, problem.column, problem.value) == ("case/table.txt", 7, 1, "1")
+    assert "事業No.1 は 5行目 にもあります" in problem.rule_ja
