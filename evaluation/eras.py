@@ -27,8 +27,8 @@ _LABEL = re.compile(
 _WESTERN = re.compile(r"^(?:FY\s*)?(?P<year>(?:19|20)\d{2})\s*(?:年度|年)?$")
 
 
-# Heisei ended in April 2019 (H31), but plans written before then name FY2020 and
-# FY2021 as H32 and H33, so those two are read; a later Heisei year is a typo.
+# Heisei ended in April 2019 (H31). Plans written before then name FY2020 and FY2021
+# as H32 and H33, so those two are read. A later Heisei year is taken as a typo.
 MAX_HEISEI_YEAR = 33
 # FY2100, the last fiscal year the pipeline accepts in any form (see to_fiscal_year).
 MAX_REIWA_YEAR = 82

@@ -87,8 +87,9 @@ def is_blank(cell: Cell) -> bool:
     return cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())
 
 
-# Bounds on the work one sheet may cost. Offices' tables use a few dozen columns and
-# a few thousand rows; a sheet past these is rejected with a message, not read for minutes.
+# Bounds on the work one sheet may cost, so that a sheet past them is rejected with a
+# message instead of being read for minutes. NOTE: the bounds are estimates, far above
+# a KPI table of a few dozen columns and a few thousand rows.
 MAX_SHEET_CELLS = 2_000_000  # cell positions read, blank ones in a row included
 MAX_MERGED_CELLS = 1_000_000  # cells covered by merged ranges, after clipping to the filled area
 
