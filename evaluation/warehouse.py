@@ -318,8 +318,23 @@ class Warehouse:
             _remove(leftover)
             log.warning("removed %s, left by a refresh that ended without publishing", leftover)
 
+    def _check_path(self) -> None:
+        """Raise PublishRejected before any work when the published path can never be written."""
+        if self.path.is_dir():
+            raise PublishRejected(
+                f"公開先 {self.path} はフォルダです。KPI_WAREHOUSE を DuckDB ファイルのパスにしてください"
+                f" / the published path {self.path} is a folder; set KPI_WAREHOUSE to a DuckDB file path"
+            )
+        blocking = next((parent for parent in self.path.parents if parent.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise PublishRejected(
+                f"公開先 {self.path} を作れません。途中の {blocking} がフォルダではなくファイルです"
+                f" / cannot create {self.path}: {blocking} is a file, not a folder"
+            )
+
     def start_staging(self, run_id: str) -> Path:
         """Create an empty staging file for a full refresh, with the normalized tables."""
+        self._check_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._begin(run_id)
         staging = self.staging_path(run_id)
@@ -332,6 +347,7 @@ class Warehouse:
     @contextmanager
     def open_staging(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """Connect to this run's staging file; a partial run starts from a copy of the published file."""
+        self._check_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._begin(run_id)
         staging = self.staging_path(run_id)

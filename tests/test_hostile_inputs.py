@@ -399,3 +399,13 @@ def test_published_business_no_twice(tmp_path):
     (problem,) = rejected.value.problems
     assert (problem.source_file, problem.line, problem.column, problem.value) == ("case/table.txt", 7, 1, "1")
     assert "事業No.1 は 5行目 にもあります" in problem.rule_ja
+
+
+def test_staging_rejects_folder_path(tmp_path):
+    from evaluation.warehouse import PublishRejected, Warehouse
+
+    (tmp_path / "kpi.duckdb").mkdir()
+    # a Dagster UI run does not go through the command line's check, so the first staging write checks
+    with pytest.raises(PublishRejected, match="はフォルダです"):
+        Warehouse(tmp_path / "kpi.duckdb").start_staging("run-1")
+    assert list(tmp_path.glob(".kpi.duckdb.*")) == []
