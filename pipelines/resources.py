@@ -36,8 +36,8 @@ def lock_timeout_seconds() -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise SettingInvalid(
             f"環境変数 KPI_LOCK_TIMEOUT_SECONDS の値「{text}」は秒数ではありません。0 以上の数にしてください"
-            f"(既定 {DEFAULT_LOCK_TIMEOUT_SECONDS}) / KPI_LOCK_TIMEOUT_SECONDS={text!r} is not a number of"
-            f" seconds; use a number of 0 or more (default {DEFAULT_LOCK_TIMEOUT_SECONDS})"
+            f"(既定 {DEFAULT_LOCK_TIMEOUT_SECONDS:g}) / KPI_LOCK_TIMEOUT_SECONDS={text!r} is not a number of"
+            f" seconds; use a number of 0 or more (default {DEFAULT_LOCK_TIMEOUT_SECONDS:g})"
         )
     return seconds
 
