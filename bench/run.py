@@ -1,0 +1,220 @@
+"""The benchmark behind docs/performance.md: `make bench` (`python -m bench.run [--sizes ...]`).
+
+For each size it generates synthetic strategies under data/bench/ (git-ignored),
+runs the real annual_refresh job in a fresh process (bench/refresh.py) and
+prints per stage the wall time and peak RSS. It also measures, on this
+machine and in the same run, the floors the issue compares against:
+
+- the import floor: one process importing dagster, great_expectations, duckdb and pandas;
+- the Otaru refresh: `python -m pipelines.cli run` on data/raw/otaru, as `make run` does;
+- the bare DuckDB floor of a size: bench/bare.py on the same files;
+- the scoring query alone: sql/scores/kpi_score.sql on the refreshed file;
+- `dagster definitions validate` beside `python -c "import dagster"`.
+
+Each start-up figure is the median of REPEATS runs. The results replace the
+section between BEGIN_MARK and END_MARK of docs/performance.md, and leave the
+rest of the page as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.generate import generate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = PROJECT_ROOT / "data" / "bench"
+PERFORMANCE_DOC = PROJECT_ROOT / "docs" / "performance.md"
+BEGIN_MARK = "<!-- bench:begin (bench/run.py writes this section) -->"
+END_MARK = "<!-- bench:end -->"
+
+DEFAULT_SIZES = (10_000, 1_741_000)
+LARGEST_SIZE = 17_410_000
+REPEATS = 3
+STAGES = ("ingest", "validate", "score", "summarize", "publish", "reports")
+PYTHON = sys.executable
+
+
+def median_seconds(command: list[str], env: dict | None = None, repeats: int = REPEATS) -> float:
+    """Run ``command`` ``repeats`` times; return the median wall time in seconds."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def import_floor() -> float:
+    return median_seconds([PYTHON, "-c", "import dagster, great_expectations, duckdb, pandas"])
+
+
+def otaru_refresh(scratch: Path) -> float:
+    """Time `python -m pipelines.cli run` on data/raw/otaru with its own DAGSTER_HOME, as `make run` runs it."""
+    home = scratch / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT_ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
+    raw = scratch / "otaru-raw"
+    shutil.copytree(PROJECT_ROOT / "data" / "raw" / "otaru", raw / "otaru", dirs_exist_ok=True)
+    env = {**os.environ, "DAGSTER_HOME": str(home), "KPI_RAW_DIR": str(raw),
+           "KPI_WAREHOUSE": str(scratch / "otaru" / "kpi.duckdb"), "KPI_REPORTS_DIR": str(scratch / "otaru" / "reports")}
+    return median_seconds([PYTHON, "-m", "pipelines.cli", "run"], env=env)
+
+
+def definitions_validate() -> tuple[float, float]:
+    """Return the median seconds of `dagster definitions validate` and of `python -c "import dagster"`."""
+    dagster = str(Path(PYTHON).parent / "dagster")
+    validate = median_seconds([dagster, "definitions", "validate", "-m", "pipelines.definitions"])
+    return validate, median_seconds([PYTHON, "-c", "import dagster"])
+
+
+def run_json(command: list[str]) -> tuple[dict, float]:
+    """Run a bench child process; return the JSON it prints and its wall time."""
+    started = time.perf_counter()
+    completed = subprocess.run(command, check=True, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1]), time.perf_counter() - started
+
+
+def scoring_query_seconds(warehouse: Path) -> float:
+    """Time sql/scores/kpi_score.sql alone on a refreshed file (median of REPEATS)."""
+    import duckdb
+
+    from evaluation.warehouse import create_macros, read_sql
+
+    query = read_sql("scores/kpi_score.sql")
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    create_macros(connection)
+    times = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        connection.execute(f"select count(*) from ({query})").fetchall()
+        times.append(time.perf_counter() - started)
+    connection.close()
+    return statistics.median(times)
+
+
+def measure_size(kpi_years: int, seed: int) -> dict:
+    raw = BENCH_DIR / f"raw-{kpi_years}"
+    output = BENCH_DIR / f"out-{kpi_years}"
+    started = time.perf_counter()
+    layout = generate(raw, kpi_years, seed)
+    generated = time.perf_counter() - started
+    if output.exists():
+        shutil.rmtree(output)
+    output.mkdir(parents=True)
+
+    refresh, process_seconds = run_json([PYTHON, "-m", "bench.refresh", str(raw), str(output)])
+    if not refresh["success"]:
+        raise RuntimeError(f"the refresh of {kpi_years} KPI-years failed: {refresh['failures']}")
+    bare, bare_process = run_json([PYTHON, "-m", "bench.bare", str(raw), str(output / "bare.duckdb")])
+    return {
+        "kpi_years": layout.kpi_years,
+        "strategies": layout.strategies,
+        "generate_seconds": generated,
+        "refresh": refresh,
+        "refresh_process_seconds": process_seconds,
+        "bare_seconds": bare["seconds"],
+        "scoring_query_seconds": scoring_query_seconds(output / "kpi.duckdb"),
+    }
+
+
+def mebibytes(count: int) -> str:
+    return f"{count / 2**20:,.0f}"
+
+
+def table_lines(results: list[dict], floors: dict) -> list[str]:
+    """Write the measurements as markdown lines."""
+    lines = [
+        "| KPI-years | strategies | " + " | ".join(f"{s} s / MiB" for s in STAGES)
+        + " | refresh process s | peak RSS MiB | µs per KPI-year | bare DuckDB s |",
+        "| ---: | ---: | " + " | ".join("---:" for _ in STAGES) + " | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        stages = result["refresh"]["stages"]
+        cells = [
+            f"{stages[s]['seconds']:.2f} / {mebibytes(stages[s]['peak_rss'])}" if stages[s]["steps"] else "—"
+            for s in STAGES
+        ]
+        per_kpi_year = result["refresh_process_seconds"] / result["kpi_years"] * 1e6
+        lines.append(
+            f"| {result['kpi_years']:,} | {result['strategies']:,} | " + " | ".join(cells)
+            + f" | {result['refresh_process_seconds']:.1f} | {mebibytes(result['refresh']['peak_rss'])}"
+            f" | {per_kpi_year:,.1f} | {result['bare_seconds']:.2f} |"
+        )
+    lines += ["", "| ratio | measured | goal |", "| --- | ---: | ---: |"]
+    lines.append(f"| Otaru refresh / import floor ({floors['otaru']:.2f} s / {floors['imports']:.2f} s)"
+                 f" | {floors['otaru'] / floors['imports']:.2f} | ≤ 2.0 |")
+    for result in results:
+        floor = floors["imports"] + result["bare_seconds"]
+        lines.append(f"| refresh of {result['kpi_years']:,} / (import floor + bare DuckDB)"
+                     f" ({result['refresh_process_seconds']:.1f} s / {floor:.2f} s)"
+                     f" | {result['refresh_process_seconds'] / floor:.1f} | ≤ 3.0 at 1,741,000 |")
+        validate = result["refresh"]["stages"]["validate"]
+        if validate["steps"]:
+            ratio = f"{validate['seconds'] / result['scoring_query_seconds']:.1f}"
+        else:
+            ratio = "— (no asset check steps)"
+        lines.append(f"| validate / scoring query at {result['kpi_years']:,}"
+                     f" (scoring query {result['scoring_query_seconds']:.3f} s) | {ratio} | ≤ 5 |")
+    lines.append(f"| `dagster definitions validate` − `import dagster` ({floors['validate']:.2f} s − "
+                 f"{floors['dagster']:.2f} s) | {floors['validate'] - floors['dagster']:.2f} s | ≤ 0.5 s |")
+    return lines
+
+
+def write_doc(lines: list[str], command: str) -> None:
+    """Replace the benchmark section of docs/performance.md, keeping every other section."""
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    section = "\n".join([
+        BEGIN_MARK,
+        f"Measured {today} with `{command}` on this machine ({os.cpu_count()} cores).",
+        "",
+        *lines,
+        END_MARK,
+    ])
+    text = PERFORMANCE_DOC.read_text(encoding="utf-8") if PERFORMANCE_DOC.exists() else "# Performance\n\n"
+    if BEGIN_MARK in text and END_MARK in text:
+        before, rest = text.split(BEGIN_MARK, 1)
+        after = rest.split(END_MARK, 1)[1]
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    PERFORMANCE_DOC.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the annual refresh on synthetic strategies.")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES),
+                        help=f"sizes in KPI-years (default {' '.join(map(str, DEFAULT_SIZES))}; "
+                             f"the largest of the issue is {LARGEST_SIZE})")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generator")
+    parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/performance.md as it is")
+    arguments = parser.parse_args()
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        floors = {"imports": import_floor(), "otaru": otaru_refresh(Path(scratch))}
+    floors["validate"], floors["dagster"] = definitions_validate()
+    results = []
+    for size in arguments.sizes:
+        results.append(measure_size(size, arguments.seed))
+        print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+
+    lines = table_lines(results, floors)
+    print("\n".join(lines))
+    if not arguments.no_doc:
+        write_doc(lines, "make bench SIZES=\"" + " ".join(map(str, arguments.sizes)) + "\"")
+
+
+if __name__ == "__main__":
+    main()
