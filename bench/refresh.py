@@ -111,6 +111,8 @@ def main(raw_dir: Path, output_dir: Path) -> dict:
     records = instance.all_logs(result.run_id)
     stages: dict[str, dict] = {stage: {"seconds": 0.0, "peak_rss": 0, "steps": []} for stage in STAGES}
     for key, step in step_stages(records).items():
+        if "start" not in step or "end" not in step:
+            continue  # skipped because an upstream step failed
         stage = stages.setdefault(step["stage"], {"seconds": 0.0, "peak_rss": 0, "steps": []})
         stage["seconds"] += step["end"] - step["start"]
         stage["peak_rss"] = max(stage["peak_rss"], sampler.peak(step["start"], step["end"]))

@@ -9,11 +9,16 @@ import hashlib
 import dagster as dg
 
 from assets.metadata import table_metadata
+from evaluation.intake import bulk
 from evaluation.intake.formats import load_intake
+from evaluation.intake.master import kpi_rows
 from evaluation.normalize import replace_rows
 from evaluation.problems import InputProblem, InputRejected
-from evaluation.sources import discover
+from evaluation.sources import SourceFile, discover
 from pipelines.resources import KpiWarehouse, staging_id
+
+# The tables evaluation.intake.bulk leaves in temporary tables named bulk_<table>.
+BULK_TABLES = ("kpi_value", "kpi_value_history", "submission_status")
 
 TABLE_SPECS = {
     "kpi": (
@@ -69,34 +74,56 @@ TABLE_SPECS = {
     ],
 )
 def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
-    """Read every strategy's master, revisions, submissions and published tables; write the tables they feed."""
+    """Read every strategy's master, revisions, submissions and published tables; write the tables they feed.
+
+    Large collections of CSV strategies are read in bulk by DuckDB (evaluation.intake.bulk); every
+    other strategy, and every bulk strategy with a problem, is read by the Python reader.
+    """
     strategies, files = discover(kpi_warehouse.raw_path)
     with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         inventory = dict(connection.execute("select source_file, sha256 from source_file").fetchall())
+        problems = changed_files(files, inventory)
 
-    problems: list[InputProblem] = []
+        in_bulk = bulk.bulk_strategies(strategies, files)
+        masters = bulk.read_masters(in_bulk, files)
+        bulk_result = bulk.load_bulk(connection, in_bulk, files, masters) if masters else None
+        done = set(masters) - (bulk_result.unsure if bulk_result else set())
+
+        rows: dict[str, list[dict]] = {name: [] for name in TABLE_SPECS}
+        for strategy in strategies:
+            if strategy.strategy_id in done:
+                rows["kpi"].extend(kpi_rows(masters[strategy.strategy_id], strategy.strategy_id))
+                continue
+            context.log.info(f"reading {sum(f.strategy_id == strategy.strategy_id for f in files)} files of {strategy.strategy_id}")
+            result = load_intake(strategy, files)
+            problems.extend(result.errors)
+            for warning in result.warnings:
+                context.log.warning(warning.message)
+            for name in TABLE_SPECS:
+                rows[name].extend(result.tables.get(name, []))
+        if problems:
+            raise InputRejected(problems)
+        log_missing_submissions(context, rows["submission_status"])
+        if done:
+            context.log.info(f"read {len(done)} strategies in bulk with DuckDB")
+            log_missing_in_bulk(context, bulk.missing_submissions(connection))
+
+        for name, (_, order_by) in TABLE_SPECS.items():
+            count = replace_rows(connection, name, [s.strategy_id for s in strategies], rows[name])
+            if done and name in BULK_TABLES:
+                count += connection.execute(f"insert into {name} by name select * from bulk_{name}").fetchone()[0]
+            context.log.info(f"wrote {count} rows to {name}")
+            yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(connection, name, order_by))
+
+
+def changed_files(files: list[SourceFile], inventory: dict[str, str]) -> list[InputProblem]:
+    """List the files whose content differs from what source_file recorded at the start of the run."""
+    problems = []
     for file in files:
         if inventory.get(file.relative_path) != hashlib.sha256(file.path.read_bytes()).hexdigest():
             problems.append(InputProblem(file.relative_path, None, None, "", "実行中にファイルが変更されました。もう一度実行してください",
                                          "the file changed during the run; run the refresh again"))
-    rows: dict[str, list[dict]] = {name: [] for name in TABLE_SPECS}
-    for strategy in strategies:
-        context.log.info(f"reading {sum(f.strategy_id == strategy.strategy_id for f in files)} files of {strategy.strategy_id}")
-        result = load_intake(strategy, files)
-        problems.extend(result.errors)
-        for warning in result.warnings:
-            context.log.warning(warning.message)
-        for name in TABLE_SPECS:
-            rows[name].extend(result.tables.get(name, []))
-    if problems:
-        raise InputRejected(problems)
-    log_missing_submissions(context, rows["submission_status"])
-
-    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
-        for name, (_, order_by) in TABLE_SPECS.items():
-            count = replace_rows(connection, name, [s.strategy_id for s in strategies], rows[name])
-            context.log.info(f"wrote {count} rows to {name}")
-            yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(connection, name, order_by))
+    return problems
 
 
 def log_missing_submissions(context: dg.AssetExecutionContext, status_rows: list[dict]) -> None:
@@ -104,10 +131,17 @@ def log_missing_submissions(context: dg.AssetExecutionContext, status_rows: list
     departments: dict[tuple, list[dict]] = {}
     for row in status_rows:
         departments.setdefault((row["strategy_id"], row["fiscal_year"], row["department"]), []).append(row)
-    for (strategy_id, year, department), kpis in sorted(departments.items()):
-        missing = [r["kpi_id"] for r in kpis if r["submission_state"] == "missing"]
+    log_missing_in_bulk(context, [
+        (*key, len(kpis), [r["kpi_id"] for r in kpis if r["submission_state"] == "missing"])
+        for key, kpis in sorted(departments.items())
+    ])
+
+
+def log_missing_in_bulk(context: dg.AssetExecutionContext, departments: list[tuple]) -> None:
+    """Log (strategy, year, department, KPI count, missing codes) lines, one per department."""
+    for strategy_id, year, department, total, missing in departments:
         if missing:
-            context.log.warning(f"{strategy_id} FY{year} {department}: 未提出 {len(missing)}/{len(kpis)} KPI"
-                                f" / {len(missing)} of {len(kpis)} KPIs not submitted: {', '.join(missing)}")
+            context.log.warning(f"{strategy_id} FY{year} {department}: 未提出 {len(missing)}/{total} KPI"
+                                f" / {len(missing)} of {total} KPIs not submitted: {', '.join(missing)}")
         else:
-            context.log.info(f"{strategy_id} FY{year} {department}: {len(kpis)} KPI すべて提出済み / all submitted")
+            context.log.info(f"{strategy_id} FY{year} {department}: {total} KPI すべて提出済み / all submitted")
