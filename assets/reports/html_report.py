@@ -8,6 +8,10 @@ from evaluation.reports.html_report import write_html_report
 from evaluation.warehouse import connect
 from pipelines.resources import KpiWarehouse
 
+# About 12 charts per strategy at about 0.1 s each (bench/run.py, 2 cores): 50
+# strategies add about a minute, 1,741 would add about half an hour.
+CHARTED_STRATEGIES_MAX = 50
+
 
 @dg.asset(
     group_name="reports",
@@ -24,12 +28,17 @@ def html_report(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) 
     reports_dir = kpi_warehouse.reports_path
     written = []
     with connect(kpi_warehouse.warehouse.path, read_only=True) as connection:
-        for strategy in queries.strategies(connection):
+        strategies = queries.strategies(connection)
+        draw_charts = len(strategies) <= CHARTED_STRATEGIES_MAX
+        if not draw_charts:
+            context.log.warning(f"{len(strategies)} strategies: HTML reports are written without charts "
+                                f"(charts are drawn for at most {CHARTED_STRATEGIES_MAX} strategies per run)")
+        for strategy in strategies:
             if queries.latest_scored_year(connection, strategy.strategy_id) is None:
                 context.log.warning(f"{strategy.strategy_id} has no scored KPI; no HTML report written")
                 continue
             path = html_report_path(reports_dir, strategy.strategy_id)
-            written.append(write_html_report(connection, strategy.strategy_id, path))
+            written.append(write_html_report(connection, strategy.strategy_id, path, draw_charts))
 
     for result in written:
         context.log.info(

@@ -29,6 +29,13 @@ from evaluation.reports.workbook import outlook_counts_text, summary_label
 log = logging.getLogger(__name__)
 
 WARNED_STATUSES = ("unlikely", "behind")
+# A bar per KPI stays readable up to about this many KPIs, and one chart takes
+# about 0.1 s to draw (matplotlib SVG, 2-core machine, bench/run.py). Above it
+# the project's KPIs are listed in the tables only.
+KPI_CHART_MAX_KPIS = 40
+CHARTS_OMITTED_NOTE = "施策KPIが{count}件あるため、KPIごとのグラフは省きました(上限{limit}件)。"
+NO_CHARTS_NOTE = "戦略の数が多い実行のため、このレポートのグラフは省きました。表と集計は省略していません。"
+
 CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 INTRODUCTION = (
     "スコアは DuckDB ファイルの表 kpi_score と project_summary から作った、再計算したスコア(basis = computed)です。"
@@ -105,6 +112,7 @@ def _project_section(
     years: list[int],
     fiscal_year: int,
     bands: list[queries.Band],
+    draw_charts: bool = True,
 ) -> tuple[str, int, int]:
     """Return the section's HTML, its chart count and its below-target row count."""
     by_year = {summary.fiscal_year: summary for summary in history}
@@ -115,19 +123,23 @@ def _project_section(
     band_index = {band.band: index for index, band in enumerate(bands)}
     heading = f"({table.project_no}){table.project_name}"
 
-    images = [
-        _image(charts.average_score_chart(years, averages, published), f"{heading} 年度ごとの平均スコア", "half"),
-        _image(
-            charts.band_count_chart(years, [f"{band.mark} {band.label_ja}" for band in bands], counts),
-            f"{heading} 年度ごとの評価区分の内訳",
-            "half",
-        ),
-    ]
     scored = sorted(
         (row for row in table.rows if row.result.evaluated),
         key=lambda row: (-row.result.score, row.business_no, row.kpi_seq),
     )
-    if scored:
+    images, notes = [], []
+    if draw_charts:
+        images += [
+            _image(charts.average_score_chart(years, averages, published), f"{heading} 年度ごとの平均スコア", "half"),
+            _image(
+                charts.band_count_chart(years, [f"{band.mark} {band.label_ja}" for band in bands], counts),
+                f"{heading} 年度ごとの評価区分の内訳",
+                "half",
+            ),
+        ]
+    if len(scored) > KPI_CHART_MAX_KPIS and draw_charts:
+        notes.append(CHARTS_OMITTED_NOTE.format(count=len(scored), limit=KPI_CHART_MAX_KPIS))
+    elif scored and draw_charts:
         images.append(
             _image(
                 charts.kpi_score_chart(
@@ -176,6 +188,7 @@ def _project_section(
         f"<h2>{escape(heading)}</h2>",
         f"<p>{escape(era_label_ja(fiscal_year))}: {escape(_summary_text(table.summary, bands))}</p>",
         f'<div class="charts">{"".join(images)}</div>',
+        *(f'<p class="note">{escape(note)}</p>' for note in notes),
         f"<h3>目標未達成の施策KPI({escape(era_label(fiscal_year))}年度、スコアの低い順)</h3>",
         _table(headers, below_rows) if below_rows else "<p>ありません。</p>",
         f"<h3>見通し(早期警戒): 遅れ・達成困難の施策KPI({escape(era_label(fiscal_year))}年度時点)</h3>",
@@ -198,8 +211,12 @@ def _discrepancy_section(connection: duckdb.DuckDBPyConnection, strategy_id: str
     return f'<h2>公表値との差異</h2><p class="note">{note}</p>' + _table(headers, rows)
 
 
-def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, path: Path) -> HtmlReportResult:
-    """Build the HTML report of one strategy for its latest scored fiscal year; write it atomically."""
+def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, path: Path,
+                      draw_charts: bool = True) -> HtmlReportResult:
+    """Build the HTML report of one strategy for its latest scored fiscal year; write it atomically.
+
+    Without ``draw_charts`` the report has its tables and summaries and a note in place of the charts.
+    """
     strategy = next((s for s in queries.strategies(connection) if s.strategy_id == strategy_id), None)
     if strategy is None:
         raise ValueError(f"strategy {strategy_id!r} is not in the file")
@@ -222,6 +239,7 @@ def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, p
             years,
             fiscal_year,
             bands,
+            draw_charts,
         )
         sections.append(section)
         chart_count += drawn
@@ -245,6 +263,7 @@ def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, p
 <h1>{escape(title)}</h1>
 <p class="note">{escape(strategy.municipality)}。{INTRODUCTION}</p>
 <ul>{contents}</ul>
+{"" if draw_charts else f'<p class="note">{NO_CHARTS_NOTE}</p>'}
 {"".join(sections)}
 {_discrepancy_section(connection, strategy_id)}
 </body>
