@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-from-lock
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: run test ui lint lock clean master template
+.PHONY: run test ui lint lock clean master template bench
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ master: $(STAMP)
 template: $(STAMP)
 	@test -n "$(FY)" || { echo "FY を指定してください (例: make template FY=2020)"; exit 2; }
 	$(BIN)/python -m pipelines.cli template --fiscal-year $(FY)
+
+## bench: time the refresh on synthetic strategies of SIZES KPI-years (default 10^4 and 1.74 x 10^6;
+## add 17410000 for the largest, which takes long) and write the table to docs/performance.md
+SIZES ?= 10000 1741000
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --sizes $(SIZES)
 
 ## ui: start the Dagster UI on http://127.0.0.1:3000
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml

@@ -1,0 +1,63 @@
+"""The benchmark's smallest size (10^4 KPI-years) runs, and its bulk path gives the ordinary path's tables.
+
+No timing is asserted: bench/run.py measures, tests only check results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.generate import generate, layout_for
+from tests.conftest import PROJECT_ROOT, refresh
+
+SMOKE_SIZE = 10_000
+# Tables a refresh writes from the inputs; both paths must write them row for row.
+COMPARED_TABLES = ("kpi", "kpi_value", "kpi_value_history", "submission_status", "kpi_score", "project_summary",
+                   "published_summary")
+
+
+@pytest.fixture(scope="module")
+def smoke_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("bench") / "raw"
+    generate(raw, SMOKE_SIZE, seed=1)
+    return raw
+
+
+def rows(warehouse: Path, table: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(f"select * from {table} order by all").fetchall()
+
+
+def test_layout_of_smoke_size():
+    # 10^4 KPI-years = 10 strategies x 100 KPIs x 10 fiscal years.
+    layout = layout_for(SMOKE_SIZE)
+
+    assert (layout.strategies, layout.kpis_per_strategy, layout.fiscal_years) == (10, 100, 10)
+
+
+def test_bench_refresh_gives_ordinary_summaries(smoke_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # bench/refresh.py is what `make bench` runs per size; here it is forced onto the bulk reader
+    # (10^4 KPI-years are below its size threshold) and compared with an ordinary refresh.
+    environment = {**os.environ, "KPI_BULK_MIN_BYTES": "0"}
+    completed = subprocess.run([sys.executable, "-m", "bench.refresh", str(smoke_raw), str(tmp_path / "bench")],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True, check=True, env=environment)
+    summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    monkeypatch.setenv("KPI_BULK_MIN_BYTES", str(2**62))  # the Python reader for every strategy
+    ordinary = tmp_path / "ordinary" / "kpi.duckdb"
+    refresh(smoke_raw, ordinary)
+
+    assert summary["success"], summary["failures"]
+    assert {"ingest", "score", "summarize", "publish", "reports"} <= {
+        stage for stage, measured in summary["stages"].items() if measured["steps"]}
+    for table in COMPARED_TABLES:
+        assert rows(tmp_path / "bench" / "kpi.duckdb", table) == rows(ordinary, table), table
+    # 9 synthetic strategies x 4 projects x 10 years, plus Otaru's copy (FY2015-FY2019, 4 projects, and
+    # FY2019 on the published basis too): 360 + 24 = 384 project lines.
+    assert len(rows(ordinary, "project_summary")) == 384
