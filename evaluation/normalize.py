@@ -190,11 +190,11 @@ def replace_rows(
     try:
         connection.execute(f"delete from {table} where strategy_id in (select unnest(?))", [strategy_ids])
         if rows:
-            # imported here, not at the top, so loading the Dagster code location stays fast
-            import pandas as pd
-
-            frame = pd.DataFrame(rows, dtype=object)  # noqa: F841 (read by DuckDB's replacement scan)
-            connection.execute(f"insert into {table} by name select * from frame")
+            # One list parameter per column, unnested: no pandas frame of Python objects in between.
+            names = list(dict.fromkeys(name for row in rows for name in row))
+            selects = ", ".join(f'unnest(${number}) as "{name}"' for number, name in enumerate(names, start=1))
+            connection.execute(f"insert into {table} by name select {selects}",
+                               [[row.get(name) for row in rows] for name in names])
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
