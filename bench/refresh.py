@@ -30,6 +30,7 @@ SAMPLE_SECONDS = 0.01
 STAGE_OF_GROUP = {
     "raw": "ingest",
     "normalized": "ingest",
+    "validated": "validate",
     "scores": "score",
     "summaries": "summarize",
     "publish": "publish",

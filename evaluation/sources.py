@@ -125,9 +125,11 @@ def recognize(path: Path) -> tuple[str, str | None]:
         return PUBLISHED_TABLE, encoding
 
     from evaluation.intake.formats import format_of_grids
-    from evaluation.intake.sheets import read_csv
+    from evaluation.intake.sheets import HEADER_SEARCH_ROWS, grid_from_csv_text
 
-    grid, _ = read_csv(path, path.name)
+    # The header lies in the first HEADER_SEARCH_ROWS rows (and a second header row below the
+    # last of them), so the rest of a large file need not become cells to recognize it.
+    grid = grid_from_csv_text(text, path.name, HEADER_SEARCH_ROWS + 1)
     file_format = format_of_grids([grid])
     if file_format is not None:
         log.info("recognized %s as %s (CSV, encoding %s)", path.name, file_format, encoding)

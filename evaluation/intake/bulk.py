@@ -176,7 +176,7 @@ def _head(data: bytes, encoding: str) -> str:
 
 def stage_lines(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy],
                 files: list[SourceFile], result: BulkResult) -> None:
-    """Create the temporary table bulk_line: one row per line of every qualifying submission file."""
+    """Create the temporary table bulk_field: one row per data line of every qualifying submission file."""
     ids = {s.strategy_id for s in strategies}
     layouts, utf8_paths, decoded = [], [], []
     for file in files:
@@ -204,33 +204,12 @@ def stage_lines(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy
         connection.execute("insert into bulk_content select filename, content from read_text(?)", [utf8_paths])
     if decoded:
         insert_rows(connection, "bulk_content", decoded)
-    connection.execute(f"""
-        create or replace temp table bulk_line as
-        with cleaned as (
-            -- a UTF-8 byte order mark, read as U+FEFF, only at the start of a file
-            select path, case when starts_with(content, chr(65279)) then content[2:] else content end as content
-            from bulk_content
-        ),
-        split as (
-            select
-                path,
-                unnest(string_split(content, chr(10))) as line,
-                unnest(generate_series(1, len(string_split(content, chr(10))))) as line_no
-            from cleaned
-        )
-        select
-            bulk_layout.*,
-            split.line_no,
-            regexp_replace(split.line, chr(13) || '$', '') as line
-        from split
-        join bulk_layout using (path)
-        where split.line_no > 1
-    """)
+    stage_fields(connection)
     connection.execute("drop table bulk_content")
 
 
 def _field(name: str) -> str:
-    """SQL for one field of bulk_line, unquoted as Python's csv reader unquotes it."""
+    """SQL for one field of a parsed line, unquoted as Python's csv reader unquotes it."""
     raw = f"list_extract(fields, {name}_position)"
     return (f"case when {raw} like '\"%' then replace({raw}[2:-2], '\"\"', '\"') else {raw} end")
 
@@ -251,33 +230,52 @@ def _convert_distinct(connection: duckdb.DuckDBPyConnection, column_name: str) -
 
 
 def stage_fields(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create bulk_field: the fields of each data line, blank rows and notes marked."""
-    columns = ",\n".join(f"{_field(c.name)} as {c.name}_text" for c in submission.COLUMNS)
+    """Create bulk_field: the stripped fields of each data line, with its blank-row, note and quoting facts.
+
+    One statement from file contents to fields, so that no table of whole lines or field lists is kept.
+    """
+    columns = ",\n".join(f"nullif({_strip_sql(_field(c.name))}, '') as {c.name}_text" for c in submission.COLUMNS)
     connection.execute(f"""
         create or replace temp table bulk_field as
-        with parsed as (
+        with cleaned as (
+            -- a UTF-8 byte order mark, read as U+FEFF, only at the start of a file
+            select path, case when starts_with(content, chr(65279)) then content[2:] else content end as content
+            from bulk_content
+        ),
+        split as (
             select
-                *,
-                regexp_extract_all(line, '{FIELD_PATTERN}', 1) as fields,
-                length(line) - length(replace(line, '"', '')) as quotes
-            from bulk_line
+                path,
+                unnest(string_split(content, chr(10))) as line,
+                unnest(generate_series(1, len(string_split(content, chr(10))))) as line_no
+            from cleaned
+        ),
+        parsed as (
+            select
+                bulk_layout.*,
+                split.line_no,
+                regexp_replace(split.line, chr(13) || '$', '') as line,
+                regexp_extract_all(regexp_replace(split.line, chr(13) || '$', ''), '{FIELD_PATTERN}', 1) as fields
+            from split
+            join bulk_layout using (path)
+            where split.line_no > 1
+        ),
+        filled as (
+            select *, list_filter(fields, lambda f: {_strip_sql('f')} <> '') as filled
+            from parsed
         )
         select
             strategy_id,
             source_file,
             line_no,
             actual_position,
-            quotes % 2 = 1 or line like '%' || chr(13) || '%'
+            (length(line) - length(replace(line, '"', ''))) % 2 = 1 or line like '%' || chr(13) || '%'
                 or list_bool_or([f like '%"%' and not regexp_full_match(f, '"(?:[^"]|"")*"') for f in fields])
                 as bad_quoting,
-            list_filter(fields, lambda f: {_strip_sql('f')} <> '') as filled,
+            len(filled) as filled_count,
+            filled[1] as first_filled,
             {columns}
-        from parsed
+        from filled
     """)
-    connection.execute("drop table bulk_line")
-    # Text columns keep the value as written, stripped; a blank cell reads as null.
-    for column in submission.COLUMNS:
-        connection.execute(f"update bulk_field set {column.name}_text = nullif({_strip_sql(column.name + '_text')}, '')")
     for name in ("fiscal_year", "kpi_id", "status", "correction"):
         _convert_distinct(connection, name)
 
@@ -323,8 +321,8 @@ def stage_values(connection: duckdb.DuckDBPyConnection, master_kpis: list[dict])
             left join bulk_kpi_id as kpi_id on kpi_id.text = kpi_id_text
             left join bulk_status as status on status.text = status_text
             left join bulk_correction as correction on correction.text = correction_text
-            where len(filled) > 0
-                and not (len(filled) = 1 and regexp_matches(trim(translate(filled[1], '＊（', '*(')),
+            where filled_count > 0
+                and not (filled_count = 1 and regexp_matches(trim(translate(first_filled, '＊（', '*(')),
                                                             '^(※|注|\\(注|備考|\\*)'))
         ),
         folded as (
@@ -527,8 +525,8 @@ def load_bulk(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy],
         for row in kpi_rows(master, strategy_id)
     ]
     stage_lines(connection, chosen, files, result)
-    stage_fields(connection)
     stage_values(connection, master_kpis)
+    connection.execute("drop table bulk_field")
     stage_candidates(connection, result)
     resolve_groups(connection, result)
     stage_submission_status(connection, result)

@@ -211,10 +211,19 @@ def read_csv(path: Path, display_name: str) -> tuple[Grid, str]:
     except EncodingError as error:
         raise InputRejected([InputProblem(display_name, None, None, "", str(error),
                                           "unknown text encoding")]) from error
+    grid = grid_from_csv_text(text, display_name)
+    log.info("read CSV %s: %d rows, encoding %s", display_name, grid.max_row, encoding)
+    return grid, encoding
+
+
+def grid_from_csv_text(text: str, display_name: str, max_rows: int | None = None) -> Grid:
+    """Build the grid of CSV text; with ``max_rows``, of its first records only (enough to find a header)."""
     grid = Grid(display_name, display_name, None)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         for row_no, values in enumerate(reader, start=1):
+            if max_rows is not None and row_no > max_rows:
+                break
             for column, value in enumerate(values, start=1):
                 if value.strip():
                     grid.rows.setdefault(row_no, {})[column] = Cell(value)
@@ -227,8 +236,7 @@ def read_csv(path: Path, display_name: str) -> tuple[Grid, str]:
             f"CSV として読めません。1つの欄が {limit:,} 文字を超えるか、引用符(\")が閉じていません",
             f"cannot read the CSV: a field is over {limit:,} characters or a quote (\") is not closed ({error})",
         )]) from error
-    log.info("read CSV %s: %d rows, encoding %s", display_name, grid.max_row, encoding)
-    return grid, encoding
+    return grid
 
 
 @dataclass(frozen=True)
