@@ -72,6 +72,23 @@ def otaru_refresh(scratch: Path) -> float:
     return median_seconds([PYTHON, "-m", "pipelines.cli", "run"], env=env)
 
 
+def executors(scratch: Path) -> dict[str, float]:
+    """Time the Otaru refresh from the CLI under the in-process and the multiprocess executor."""
+    home = scratch / "executors_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT_ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
+    raw = scratch / "otaru-raw"
+    shutil.copytree(PROJECT_ROOT / "data" / "raw" / "otaru", raw / "otaru", dirs_exist_ok=True)
+    env = {**os.environ, "DAGSTER_HOME": str(home), "KPI_RAW_DIR": str(raw),
+           "KPI_WAREHOUSE": str(scratch / "executors" / "kpi.duckdb"),
+           "KPI_REPORTS_DIR": str(scratch / "executors" / "reports")}
+    dagster = str(Path(PYTHON).parent / "dagster")
+    return {
+        job: median_seconds([dagster, "job", "execute", "-f", "bench/executors.py", "-j", job], env=env)
+        for job in ("refresh_in_process", "refresh_multiprocess")
+    }
+
+
 def definitions_validate() -> tuple[float, float]:
     """Return the median seconds of `dagster definitions validate` and of `python -c "import dagster"`."""
     dagster = str(Path(PYTHON).parent / "dagster")
@@ -167,6 +184,9 @@ def table_lines(results: list[dict], floors: dict) -> list[str]:
             ratio = "— (no asset check steps)"
         lines.append(f"| validate / scoring query at {result['kpi_years']:,}"
                      f" (scoring query {result['scoring_query_seconds']:.3f} s) | {ratio} | ≤ 5 |")
+    lines.append(f"| Otaru refresh from `dagster job execute`: multiprocess / in-process executor"
+                 f" ({floors['refresh_multiprocess']:.1f} s / {floors['refresh_in_process']:.1f} s)"
+                 f" | {floors['refresh_multiprocess'] / floors['refresh_in_process']:.1f} | — |")
     lines.append(f"| `dagster definitions validate` − `import dagster` ({floors['validate']:.2f} s − "
                  f"{floors['dagster']:.2f} s) | {floors['validate'] - floors['dagster']:.2f} s | ≤ 0.5 s |")
     return lines
@@ -175,9 +195,11 @@ def table_lines(results: list[dict], floors: dict) -> list[str]:
 def write_doc(lines: list[str], command: str) -> None:
     """Replace the benchmark section of docs/performance.md, keeping every other section."""
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     section = "\n".join([
         BEGIN_MARK,
-        f"Measured {today} with `{command}` on this machine ({os.cpu_count()} cores).",
+        f"Measured {today} with `{command}` on this machine ({os.cpu_count()} cores,"
+        f" load average {load} when the table was written).",
         "",
         *lines,
         END_MARK,
@@ -203,7 +225,8 @@ def main() -> None:
 
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        floors = {"imports": import_floor(), "otaru": otaru_refresh(Path(scratch))}
+        floors = {"imports": import_floor(), "otaru": otaru_refresh(Path(scratch)),
+                  **executors(Path(scratch))}
     floors["validate"], floors["dagster"] = definitions_validate()
     results = []
     for size in arguments.sizes:
