@@ -34,7 +34,11 @@ MUNICIPALITIES = 1741  # 市区町村の数 (number of Japanese municipalities, 
 # One strategy in this many is the Otaru published table under another strategy id.
 PUBLISHED_SHARE = 50
 
-UNITS = ("棟", "件", "%", "人", "戸", "万円", "回", "町会", "社", "")
+UNITS = ("棟", "件", "%", "人", "戸", "万円", "回", "町会", "社", "", "t", "点")
+# The validation's unit kinds: counts are whole and not negative, money not negative,
+# percentages 0-100; the other units (t, 点, no unit) may be fractional or negative.
+COUNT_UNITS = ("棟", "件", "人", "戸", "回", "町会", "社")
+SIGNED_UNITS = ("", "t", "点")
 DIRECTIONS = ("↗", "↘", "→", "増加", "減少", "維持")
 DEPARTMENTS = ("総務部", "建設部", "産業港湾部", "福祉部", "教育部")
 STATUSES = ("確定", "確定", "確定", "確定", "確定", "確定", "確定", "速報", "未確定", "後日報告")
@@ -96,10 +100,11 @@ class SyntheticKpi:
     target: int
     department: str
     evaluated: bool
+    cumulative: bool
 
 
 def value_text(rng: random.Random, number: int, unit: str, form: int) -> str:
-    """Write an actual in one of the forms the submission reader accepts."""
+    """Write a value in one of the forms the readers accept (a percentage's ``number`` is in hundredths)."""
     if unit == "%":
         percent = f"{number / 100:.2f}"
         return f"{percent}%" if form % 2 else percent
@@ -112,9 +117,23 @@ def value_text(rng: random.Random, number: int, unit: str, form: int) -> str:
         return grouped(number).translate(_FULL_WIDTH)
     if form == 2 and unit:
         return f"{number}{unit}"
-    if form == 3:
+    if form == 3 and unit not in COUNT_UNITS:
         return f"{number}.{rng.randrange(10)}"
     return str(number)
+
+
+def actual_number(rng: random.Random, kpi: SyntheticKpi, year_index: int) -> int:
+    """Return an actual near the KPI's baseline-target range, within what its unit allows."""
+    low, high = sorted((kpi.baseline, kpi.target))
+    if kpi.cumulative:
+        # A cumulative KPI grows a tenth of the way each year and never decreases.
+        return kpi.baseline + (year_index + 1) * max(1, (kpi.target - kpi.baseline) // 10)
+    number = rng.randrange(low - (high - low) // 4 - 1, high + (high - low) // 4 + 2)
+    if kpi.unit not in SIGNED_UNITS:
+        number = max(0, number)
+    if kpi.unit == "%":
+        number = min(number, 10_000)
+    return number
 
 
 def master_rows(rng: random.Random, kpis_per_strategy: int) -> tuple[list[tuple], list[SyntheticKpi]]:
@@ -133,23 +152,26 @@ def master_rows(rng: random.Random, kpis_per_strategy: int) -> tuple[list[tuple]
         baseline = rng.randrange(1, scale)
         target = baseline
         while target == baseline:
-            target = rng.randrange(1, 2 * scale)
-        if direction in ("↘", "減少") and target > baseline:
+            target = rng.randrange(1, scale if unit == "%" else 2 * scale)  # a percentage stays within 100
+        # An up KPI aims above its baseline and a down KPI below it; the validation rejects the reverse.
+        if (direction in ("↘", "減少")) == (target > baseline):
             baseline, target = target, baseline
         department = DEPARTMENTS[business % len(DEPARTMENTS)]
         evaluated = rng.random() > 0.02
-        kpi = SyntheticKpi(kpi_id, unit, direction, baseline, target, department, evaluated)
+        cumulative = index % 7 == 0 and unit in COUNT_UNITS and direction in ("↗", "増加")
+        kpi = SyntheticKpi(kpi_id, unit, direction, baseline, target, department, evaluated, cumulative)
         kpis.append(kpi)
 
         baseline_year = (str(BASELINE_FISCAL_YEAR), "H26", "平成26年度")[index % 3]
-        cumulative = "○" if index % 7 == 0 else ""
         reason = "" if evaluated else "事業を廃止したため / business discontinued"
-        baseline_cell = value_text(rng, baseline, unit, index % 5) if index % 11 else "—"
+        # Only an excluded KPI may lack its baseline: the validation stops an evaluated one.
+        baseline_cell = "—" if not evaluated and index % 2 else value_text(rng, baseline, unit, index % 5)
         lines.append((
             str(project), f"プロジェクト{project}", str(business), f"事業{business}",
             f"事業{business}の概要, 合成", kpi_id, f"KPI {kpi_id}{'(累計)' if cumulative else ''}", unit,
             direction, baseline_year, baseline_cell, str(FIRST_FISCAL_YEAR + FISCAL_YEARS - 1),
-            value_text(rng, target, unit, 4), cumulative, "対象" if evaluated else "除外", reason, department,
+            value_text(rng, target, unit, 4), "○" if cumulative else "", "対象" if evaluated else "除外", reason,
+            department,
         ))
     return lines, kpis
 
@@ -164,9 +186,7 @@ def submission_row(rng: random.Random, kpi: SyntheticKpi, year: int, form: int) 
     if status in ("未確定", "後日報告"):
         value = rng.choice(("", MISSING_MARKERS[form % 3])) if status == "未確定" else ""
         return (era, kpi.kpi_id, kpi.department, f"KPI {kpi.kpi_id}", value, status, "集計中", f"担当者{form % 9}", "", "")
-    low, high = sorted((kpi.baseline, kpi.target))
-    number = rng.randrange(low - (high - low) // 4 - 1, high + (high - low) // 4 + 2)
-    value = value_text(rng, number, kpi.unit, form)
+    value = value_text(rng, actual_number(rng, kpi, year - FIRST_FISCAL_YEAR), kpi.unit, form)
     comment = f"要因: 事業{form}の進捗, 前年比" if form % 3 == 0 else ""
     return (era, kpi.kpi_id, kpi.department, f"KPI {kpi.kpi_id}", value, status, comment, f"担当者{form % 9}", "", "")
 
