@@ -44,8 +44,8 @@ DEPARTMENTS = ("総務部", "建設部", "産業港湾部", "福祉部", "教育
 STATUSES = ("確定", "確定", "確定", "確定", "確定", "確定", "確定", "速報", "未確定", "後日報告")
 MISSING_MARKERS = ("—", "―", "ー")
 
-MASTER_HEADER = ("プロジェクトNo.", "プロジェクト名", "事業No.", "事業名", "事業概要", "KPIコード", "KPI名", "単位", "方向",
-                 "基準年度", "基準値", "目標年度", "目標値", "累計", "集計対象", "除外理由", "担当課")
+MASTER_HEADER = ("プロジェクトNo.", "プロジェクト名", "事業No.", "事業名", "事業概要", "KPIコード", "KPI名", "単位",
+                 "方向", "基準年度", "基準値", "目標年度", "目標値", "累計", "集計対象", "除外理由", "担当課")
 SUBMISSION_HEADER = ("年度", "KPIコード", "担当課", "KPI名", "実績値", "状態", "要因分析", "提出者", "修正", "修正理由")
 
 STRATEGY_TOML = """\
@@ -63,7 +63,7 @@ _FULL_WIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，�
 
 @dataclass(frozen=True)
 class Layout:
-    """How a size in KPI-years is split: strategies x KPIs per strategy x fiscal years."""
+    """The split of a size in KPI-years: strategies x KPIs per strategy x fiscal years."""
 
     strategies: int
     kpis_per_strategy: int
@@ -177,7 +177,7 @@ def master_rows(rng: random.Random, kpis_per_strategy: int) -> tuple[list[tuple]
 
 
 def submission_row(rng: random.Random, kpi: SyntheticKpi, year: int, form: int) -> tuple:
-    """One submission row for a KPI and fiscal year; a blank row stands for a KPI not submitted."""
+    """Return one submission row for a KPI and fiscal year; a blank row is a KPI not submitted."""
     era = (str(year), f"R{year - 2018}" if year >= 2019 else f"H{year - 1988}")[form % 2]
     status = rng.choice(STATUSES)
     roll = rng.random()
@@ -185,7 +185,8 @@ def submission_row(rng: random.Random, kpi: SyntheticKpi, year: int, form: int) 
         return (era, kpi.kpi_id, kpi.department, f"KPI {kpi.kpi_id}", "", "", "", "", "", "")
     if status in ("未確定", "後日報告"):
         value = rng.choice(("", MISSING_MARKERS[form % 3])) if status == "未確定" else ""
-        return (era, kpi.kpi_id, kpi.department, f"KPI {kpi.kpi_id}", value, status, "集計中", f"担当者{form % 9}", "", "")
+        return (era, kpi.kpi_id, kpi.department, f"KPI {kpi.kpi_id}", value, status, "集計中", f"担当者{form % 9}",
+                "", "")
     value = value_text(rng, actual_number(rng, kpi, year - FIRST_FISCAL_YEAR), kpi.unit, form)
     comment = f"要因: 事業{form}の進捗, 前年比" if form % 3 == 0 else ""
     return (era, kpi.kpi_id, kpi.department, f"KPI {kpi.kpi_id}", value, status, comment, f"担当者{form % 9}", "", "")

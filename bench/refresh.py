@@ -2,7 +2,7 @@
 
 Prints one JSON object: the seconds spent importing, the whole run, and each
 stage's wall time and peak resident memory (RSS). A stage is the asset group
-of the steps it ran (raw and normalized are "ingest"); a step that only
+of the steps it ran (raw and normalized are "ingest"). A step that only
 evaluated asset checks counts as "validate", however the checks are written.
 The memory of a stage is sampled every SAMPLE_SECONDS, so a peak shorter than
 that can be missed; the run's peak is the kernel's exact figure (ru_maxrss).
@@ -131,4 +131,4 @@ def main(raw_dir: Path, output_dir: Path) -> dict:
 
 if __name__ == "__main__":
     summary = main(Path(sys.argv[1]), Path(sys.argv[2]))
-    print(json.dumps(summary, ensure_ascii=False))
+    print(json.dumps(summary, ensure_ascii=False))  # noqa: T201 (the benchmark's output)

@@ -68,7 +68,8 @@ def otaru_refresh(scratch: Path) -> float:
     raw = scratch / "otaru-raw"
     shutil.copytree(PROJECT_ROOT / "data" / "raw" / "otaru", raw / "otaru", dirs_exist_ok=True)
     env = {**os.environ, "DAGSTER_HOME": str(home), "KPI_RAW_DIR": str(raw),
-           "KPI_WAREHOUSE": str(scratch / "otaru" / "kpi.duckdb"), "KPI_REPORTS_DIR": str(scratch / "otaru" / "reports")}
+           "KPI_WAREHOUSE": str(scratch / "otaru" / "kpi.duckdb"),
+           "KPI_REPORTS_DIR": str(scratch / "otaru" / "reports")}
     return median_seconds([PYTHON, "-m", "pipelines.cli", "run"], env=env)
 
 
@@ -231,10 +232,10 @@ def main() -> None:
     results = []
     for size in arguments.sizes:
         results.append(measure_size(size, arguments.seed))
-        print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr, flush=True)
+        print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr, flush=True)  # noqa: T201 (the benchmark's output)
 
     lines = table_lines(results, floors)
-    print("\n".join(lines))
+    print("\n".join(lines))  # noqa: T201 (the benchmark's output)
     if not arguments.no_doc:
         write_doc(lines, "make bench SIZES=\"" + " ".join(map(str, arguments.sizes)) + "\"")
 

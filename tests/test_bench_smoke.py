@@ -43,8 +43,8 @@ def test_layout_of_smoke_size():
 
 
 def test_bench_refresh_gives_ordinary_summaries(smoke_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    # bench/refresh.py is what `make bench` runs per size; here it is forced onto the bulk reader
-    # (10^4 KPI-years are below its size threshold) and compared with an ordinary refresh.
+    # bench/refresh.py is what `make bench` runs per size. 10^4 KPI-years are below the bulk reader's
+    # size threshold, so the run is forced onto it and compared with an ordinary refresh.
     environment = {**os.environ, "KPI_BULK_MIN_BYTES": "0"}
     completed = subprocess.run([sys.executable, "-m", "bench.refresh", str(smoke_raw), str(tmp_path / "bench")],
                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=True, env=environment)

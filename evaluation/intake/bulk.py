@@ -2,10 +2,10 @@
 
 The Python reader (submission.py, merge.py) builds a few objects per cell,
 about 100 µs per KPI-year: fine for a city, minutes for a national
-collection. This module reads the same files with DuckDB: each line is split
-into fields by one regular expression, the actual value is converted in SQL,
-and the low-cardinality columns (年度, KPIコード, 状態, 修正) are converted by
-the Python functions themselves, once per distinct text.
+collection. This module reads the same files with DuckDB. One regular
+expression splits each line into fields, and SQL converts the actual value.
+The Python converters themselves convert the low-cardinality columns (年度,
+KPIコード, 状態, 修正), once per distinct text.
 
 Same rules and messages: every row the SQL cannot convert with certainty
 (a character the SQL fold does not cover, a value that breaks a rule, a
@@ -72,7 +72,7 @@ FIELD_PATTERN = r'("(?:[^"]|"")*"|[^,]*)(,|$)'
 
 @dataclass
 class BulkResult:
-    """What the bulk path wrote into temporary tables, and the strategies it left to the Python reader."""
+    """The bulk path's row counts, and the strategies it left to the Python reader."""
 
     strategy_ids: list[str] = field(default_factory=list)
     unsure: set[str] = field(default_factory=set)
@@ -284,7 +284,8 @@ def _marker_sql() -> tuple[str, list]:
     """SQL values of the missing markers with the note Python writes for each."""
     rows = []
     for mark, name in MISSING_MARKERS.items():
-        note = None if mark == "\u2014" else f"欠測の記号に U+{ord(mark):04X} を使用 / missing marker U+{ord(mark):04X} {name}"
+        code = f"U+{ord(mark):04X}"
+        note = None if mark == "\u2014" else f"欠測の記号に {code} を使用 / missing marker {code} {name}"
         rows.append((mark, note))
     return "select * from (values " + ", ".join("(?, ?)" for _ in rows) + ") as marker(mark, note)", \
         [value for row in rows for value in row]
@@ -335,7 +336,8 @@ def stage_values(connection: duckdb.DuckDBPyConnection, master_kpis: list[dict])
         classified as (
             select
                 folded.*,
-                actual_text is not null and not regexp_full_match(actual_text, '[{VALUE_CHARACTERS}]*') as odd_characters,
+                actual_text is not null and not regexp_full_match(actual_text, '[{VALUE_CHARACTERS}]*')
+                    as odd_characters,
                 case
                     when actual_text is null then null
                     when list_contains(?, left(folded, 1)) and not regexp_matches(folded[2:2], '^[0-9]')
@@ -360,7 +362,8 @@ def stage_values(connection: duckdb.DuckDBPyConnection, master_kpis: list[dict])
                 when 'to_be_reported' then nullif(trim(folded[length(marker_word) + 1:], ' '), '')
             end as unit,
             case when cell_status = 'reported'
-                 then (number.sign || replace(number.integer, ',', '') || '.' || coalesce(nullif(number.fraction, ''), '0'))
+                 then (number.sign || replace(number.integer, ',', '') || '.'
+                       || coalesce(nullif(number.fraction, ''), '0'))
                       ::decimal(18, 6) end as value,
             case when cell_status = 'missing' and left(actual_text, 1) <> '—' then marker_note end as note,
             bulk_master.unit as kpi_unit,
