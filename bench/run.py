@@ -193,7 +193,8 @@ def table_lines(results: list[dict], floors: dict) -> list[str]:
                      f" (scoring query {result['scoring_query_seconds']:.3f} s) | {ratio} | ≤ 5 |")
     multiprocess, in_process = floors["refresh_multiprocess"], floors["refresh_in_process"]
     outcome = "failed after" if multiprocess < 0 else "took"
-    lines.append(f"| Otaru refresh from `dagster job execute`: multiprocess executor {outcome} {abs(multiprocess):.1f} s,"
+    lines.append(f"| Otaru refresh from `dagster job execute`: multiprocess executor {outcome}"
+                 f" {abs(multiprocess):.1f} s,"
                  f" in-process {abs(in_process):.1f} s{'' if in_process > 0 else ' (failed)'}"
                  f" | {abs(multiprocess) / abs(in_process):.1f} | — |")
     lines.append(f"| `dagster definitions validate` − `import dagster` ({floors['validate']:.2f} s − "
