@@ -19,8 +19,8 @@ from tests.conftest import PROJECT_ROOT, refresh
 
 SMOKE_SIZE = 10_000
 # Tables a refresh writes from the inputs; both paths must write them row for row.
-COMPARED_TABLES = ("kpi", "kpi_value", "kpi_value_history", "submission_status", "kpi_score", "project_summary",
-                   "published_summary")
+COMPARED_TABLES = ("kpi", "kpi_value", "kpi_value_history", "submission_status", "kpi_revision", "kpi_expected_value",
+                   "kpi_score", "project_summary", "published_summary")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import dagster as dg
 from assets.metadata import table_metadata
 from evaluation.intake import bulk
 from evaluation.intake.formats import load_intake
-from evaluation.intake.master import kpi_rows
 from evaluation.normalize import replace_rows
 from evaluation.problems import InputProblem, InputRejected
 from evaluation.sources import SourceFile, discover
@@ -86,13 +85,17 @@ def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
 
         in_bulk = bulk.bulk_strategies(strategies, files)
         masters = bulk.read_masters(in_bulk, files)
+        master_rows = {s.strategy_id: bulk.master_tables(s, masters[s.strategy_id])
+                       for s in in_bulk if s.strategy_id in masters}
+        masters = {strategy_id: masters[strategy_id] for strategy_id, tables in master_rows.items() if tables}
         bulk_result = bulk.load_bulk(connection, in_bulk, files, masters) if masters else None
         done = set(masters) - (bulk_result.unsure if bulk_result else set())
 
         rows: dict[str, list[dict]] = {name: [] for name in TABLE_SPECS}
         for strategy in strategies:
             if strategy.strategy_id in done:
-                rows["kpi"].extend(kpi_rows(masters[strategy.strategy_id], strategy.strategy_id))
+                for name, table_rows in master_rows[strategy.strategy_id].items():
+                    rows[name].extend(table_rows)
                 continue
             context.log.info(f"reading {sum(f.strategy_id == strategy.strategy_id for f in files)} files of {strategy.strategy_id}")
             result = load_intake(strategy, files)

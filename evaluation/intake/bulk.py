@@ -15,9 +15,9 @@ So an error always comes from the Python reader, and the bulk path only ever
 writes rows the Python reader would write identically
 (tests/test_bulk_intake.py compares the two on the same files).
 
-A strategy qualifies when its folder holds one KPI master and submissions,
-all as CSV, and no published table; the master itself is read by the Python
-reader (one row per KPI, a tenth of the rows).
+A strategy qualifies when its folder contains one KPI master and submissions,
+all as CSV, and no published table or revision file. The master itself is
+read by the Python reader (one row per KPI, a tenth of the rows).
 """
 
 from __future__ import annotations
@@ -34,12 +34,14 @@ import duckdb
 from evaluation.cells import MISSING_MARKERS, TO_BE_REPORTED_WORDS, UNDETERMINED_WORDS
 from evaluation.intake import submission
 from evaluation.intake.columns import ColumnError, convert, locate_columns
+from evaluation.intake.expected_values import check_expected_values
 from evaluation.intake.formats import read_grids
-from evaluation.intake.master import KpiMaster, kpi_rows, read_master
+from evaluation.intake.master import KpiMaster, expected_value_rows, kpi_rows, read_master
 from evaluation.intake.merge import NO_DEPARTMENT, Candidate, IntakeResult, _resolve
+from evaluation.intake.revisions import read_revisions, revision_rows
 from evaluation.intake.sheets import Cell, Grid, find_header
 from evaluation.problems import InputRejected
-from evaluation.sources import KPI_MASTER, PUBLISHED_TABLE, SUBMISSION, SourceFile
+from evaluation.sources import KPI_MASTER, KPI_REVISION, PUBLISHED_TABLE, SUBMISSION, SourceFile
 from evaluation.strategy import Strategy
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,8 @@ def qualifying_strategies(strategies: list[Strategy], files: list[SourceFile]) -
         own = by_strategy.get(strategy.strategy_id, [])
         formats = [f.file_format for f in own]
         if (formats.count(KPI_MASTER) == 1 and SUBMISSION in formats and PUBLISHED_TABLE not in formats
-                and all(f.encoding is not None for f in own) and not strategy.exclusions):
+                and KPI_REVISION not in formats and all(f.encoding is not None for f in own)
+                and not strategy.exclusions):
             chosen.append(strategy)
     return chosen
 
@@ -119,7 +122,11 @@ def bulk_strategies(strategies: list[Strategy], files: list[SourceFile]) -> list
 
 
 def read_masters(strategies: list[Strategy], files: list[SourceFile]) -> dict[str, KpiMaster]:
-    """Read each strategy's master with the Python reader; a master with problems is left out (and read again later)."""
+    """Read each strategy's master with the Python reader, and check it as load_intake does.
+
+    A master with any problem, a warning included, is left out, so that its
+    strategy is read again by load_intake, which reports the problem.
+    """
     by_strategy = {s.strategy_id: s for s in strategies}
     masters = {}
     for file in files:
@@ -127,10 +134,29 @@ def read_masters(strategies: list[Strategy], files: list[SourceFile]) -> dict[st
         if strategy is None or file.file_format != KPI_MASTER:
             continue
         try:
-            masters[strategy.strategy_id] = read_master(read_grids(file), strategy)
+            master = read_master(read_grids(file), strategy)
         except InputRejected:
             continue
+        if not check_expected_values(strategy, master):
+            masters[strategy.strategy_id] = master
     return masters
+
+
+def master_tables(strategy: Strategy, master: KpiMaster) -> dict[str, list[dict]] | None:
+    """Return the kpi, kpi_revision and kpi_expected_value rows of a bulk strategy, as load_intake builds them.
+
+    A CSV master has no revision sheet, so its revisions are empty; None when
+    building them finds a problem (load_intake then reads the strategy).
+    """
+    revisions, problems = read_revisions([], master)
+    rows, row_problems = revision_rows(revisions, master, strategy)
+    if problems or row_problems:
+        return None
+    return {
+        "kpi": kpi_rows(master, strategy.strategy_id),
+        "kpi_revision": rows,
+        "kpi_expected_value": expected_value_rows(master, strategy.strategy_id),
+    }
 
 
 def missing_submissions(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
