@@ -1,6 +1,6 @@
 """Parse one value cell of a KPI table, such as ``1,199件``, ``75.85%`` or ``(後日報告)人``.
 
-A cell holds a number and its unit, or a marker saying why there is no number.
+A cell contains a number and its unit, or a marker giving the reason there is no number.
 Parsing is strict: a cell that is neither is rejected with ``CellError`` naming
 the rule it broke, so that the caller can report file, line and column.
 """
@@ -21,7 +21,7 @@ MAX_INTEGER_DIGITS = 12
 
 
 class ValueStatus(StrEnum):
-    """Why a cell has a value or not; stored in ``kpi_value.value_status``."""
+    """The status of a cell's figure, stored in ``kpi_value.value_status``."""
 
     REPORTED = "reported"  # 実績値あり
     MISSING = "missing"  # — (no figure)

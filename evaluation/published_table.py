@@ -422,7 +422,7 @@ class _Reader:
         """Match the cells before the arrow to baseline, actual years, raw score and score.
 
         The PDF's text layer sometimes splits or merges the empty score cells of a
-        KPI that has no score. Cells are aligned from the left; one cell too many
+        KPI that has no score. Cells are aligned from the left. One cell too many
         or too few is accepted only when the published scores are missing markers,
         so that no figure can shift into another column.
         """

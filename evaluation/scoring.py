@@ -19,7 +19,7 @@ class ScoreUndefined(ValueError):
 
 @dataclass(frozen=True)
 class Score:
-    """One KPI's score in one fiscal year, rounded as the method says."""
+    """One KPI's score in one fiscal year, rounded as the method sets."""
 
     raw_score: Decimal
     score: Decimal

@@ -1,6 +1,6 @@
 """Find the input files under the raw folder and recognize each one by its content.
 
-A folder with a ``strategy.toml`` holds one strategy's files; its subfolders
+A folder with a ``strategy.toml`` contains one strategy's files; its subfolders
 belong to it unless they have a ``strategy.toml`` of their own. A file is
 recognized by what it contains, whatever it is called: a published table by
 its header line, an .xlsx workbook or a CSV file as a KPI master or a yearly

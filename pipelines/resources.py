@@ -1,4 +1,4 @@
-"""The resource that tells assets where the input folder and the DuckDB file are."""
+"""The resource that gives assets the paths of the input folder and the DuckDB file."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _resolve(path_text: str) -> Path:
 
 
 class SettingInvalid(ValueError):
-    """Raised when an environment variable holds a value the refresh cannot use; the message is bilingual."""
+    """Raised when an environment variable contains a value the refresh cannot use. The message is bilingual."""
 
 
 def lock_timeout_seconds() -> float:

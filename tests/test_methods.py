@@ -128,7 +128,7 @@ def test_inverse_achievement_for_down():
 
 
 def test_inverse_achievement_actual_zero():
-    # target / 0 has no value: no score, and the reason says why
+    # target / 0 has no value: no score, and invalid_reason gives the cause
     row = score_one(EvaluationMethod(formula_down="inverse_achievement"), "down", "120", "0", "80")
     assert row["score"] is None
     assert row["invalid_reason"] == "actual_is_zero"
@@ -174,7 +174,7 @@ def test_expected_value_achievement():
 
 
 def test_expected_value_missing_year():
-    # no expected value for FY2019: no score, and the reason says why
+    # no expected value for FY2019: no score, and invalid_reason gives the cause
     row = score_one(EvaluationMethod(yardstick="expected_value"), "up", "10", "45", "60")
     assert row["score"] is None
     assert row["invalid_reason"] == "expected_value_missing"

@@ -70,7 +70,7 @@ def test_workbook_layout(reports_dir):
     assert workbook.sheetnames == PROJECT_SHEETS + ["公表値との差異"]
     sheet = workbook["(1)あずまい暮らしプロジェクト"]
 
-    # Row 4 holds the sub-headers of the year group; every other header sits in row 3.
+    # Row 4 contains the sub-headers of the year group. Every other header is in row 3.
     headers = [sheet.cell(row=4, column=c).value or sheet.cell(row=3, column=c).value for c in range(1, 20)]
     assert headers == HEADERS
     assert sheet["J3"].value == "H31年度"  # the evaluated year spans J:L
@@ -260,7 +260,8 @@ def test_html_report_content(reports_dir, otaru_warehouse):
     # 3 charts in each of the 4 projects, all embedded.
     assert page.count('src="data:image/svg+xml;base64,') == 12
     assert "<script" not in page
-    assert "http://" not in page and "https://" not in page
+    assert "http://" not in page
+    assert "https://" not in page
     assert "default-src 'none'" in page
     with duckdb.connect(str(otaru_warehouse), read_only=True) as connection:
         below = connection.execute(

@@ -121,8 +121,8 @@ def test_check_error_blocks_publish(case, rule, line, text, tmp_path, good_wareh
     assert "warehouse_file" not in {e.asset_key.to_user_string() for e in outcome.get_asset_materialization_events()}
     assert warehouse.read_bytes() == before
 
-    # the run's staging file is removed at run end; the failing rows' messages travel in the
-    # check evaluation's metadata, which the command line and the Dagster UI show
+    # The run's staging file is removed at run end, so the failing rows' messages are read from
+    # the check evaluation's metadata, which the command line and the Dagster UI show.
     evaluations = [e for e in outcome.get_asset_check_evaluations() if e.check_name == rule and not e.passed]
     messages = [
         line_text

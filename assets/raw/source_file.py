@@ -17,7 +17,7 @@ from pipelines.resources import KpiWarehouse, staging_id
     ),
 )
 def source_file(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
-    """One row per input file under KPI_RAW_DIR; starts this run's staging file."""
+    """List the input files under KPI_RAW_DIR, one row each, and start this run's staging file."""
     raw_dir = kpi_warehouse.raw_path
     context.log.info(f"reading input folder {raw_dir}")
     strategies, files = discover(raw_dir)

@@ -1,4 +1,4 @@
-"""Which pairs of strategies use the same method, so that their figures can be set side by side."""
+"""Pairs of strategies and whether they use the same method, so that their figures can be set side by side."""
 
 import dagster as dg
 

@@ -101,7 +101,7 @@ def read_workbook(path: Path, display_name: str) -> list[Grid]:
     stored and once for the formulas, so that a formula cell without a stored
     result is rejected rather than read as blank. A cell far away from the
     table (XFD1048576) costs one cell, and merged ranges are clipped to the
-    area that holds values.
+    area that contains values.
     """
     from openpyxl import load_workbook
 

@@ -54,7 +54,7 @@ _KPI_COLUMNS = [
 
 
 def kpi_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per KPI with its direction, baseline, target and the strategy period."""
+    """Build one row per KPI with its direction, baseline, target and the strategy period."""
     rows = []
     for kpi in _records(
         connection,
@@ -138,7 +138,7 @@ def _cells_of(kpi: dict, actuals: list[dict]) -> list[dict]:
 
 
 def kpi_cell_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per baseline, actual or target cell, with its unit normalized to the base unit."""
+    """Build one row per baseline, actual or target cell, with its unit normalized to the base unit."""
     actuals_by_kpi: dict[tuple[str, str], list[dict]] = {}
     for actual in _records(connection, "select * from kpi_value order by strategy_id, kpi_id, fiscal_year"):
         actuals_by_kpi.setdefault((actual["strategy_id"], actual["kpi_id"]), []).append(actual)
@@ -184,7 +184,7 @@ def kpi_cell_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def published_kpi_score_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per published KPI score, with the strategy period."""
+    """Build one row per published KPI score, with the strategy period."""
     rows = [
         {
             **score,
@@ -205,7 +205,7 @@ def published_kpi_score_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataF
 
 
 def published_summary_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per published project summary line, with the strategy period."""
+    """Build one row per published project summary line, with the strategy period."""
     rows = [
         {
             **summary,
@@ -233,7 +233,7 @@ def _finite(*values: Decimal | float | None) -> bool | None:
 
 
 def kpi_score_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per recomputed score, with the actual value's cell for the message."""
+    """Build one row per recomputed score, with the actual value's cell for the message."""
     rows = []
     for score in _records(
         connection,
@@ -268,7 +268,7 @@ _DISCREPANCIES_JA = {
 
 
 def score_discrepancy_frame(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per published figure that the recomputation does not support."""
+    """Build one row per published figure that the recomputation does not support."""
     rows = []
     for item in _records(connection, "select * from score_discrepancy"):
         what_ja, what_en = _DISCREPANCIES_JA.get(item["discrepancy"], (item["discrepancy"], item["discrepancy"]))
