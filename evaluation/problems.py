@@ -62,3 +62,7 @@ class InputRejected(Exception):
             f"入力ファイルに {len(problems)} 件の問題があります / "
             f"{len(problems)} problem(s) in the input files:\n" + "\n".join(lines)
         )
+
+
+class SettingInvalid(ValueError):
+    """Raised when an environment variable contains a value the refresh cannot use. The message is bilingual."""

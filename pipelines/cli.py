@@ -76,15 +76,17 @@ def file_identity(path: Path) -> tuple[int, int] | None:
 
 def setting_problems() -> list[str]:
     """Check the environment settings of a refresh before it starts; return one message per problem."""
+    from evaluation.validation.engines import chosen_engine
     from pipelines.definitions import defs
     from pipelines.resources import SettingInvalid, lock_timeout_seconds, output_path_problems
 
     resource = defs.resources["kpi_warehouse"]
     problems = []
-    try:
-        lock_timeout_seconds()
-    except SettingInvalid as error:
-        problems.append(str(error))
+    for check_setting in (lock_timeout_seconds, chosen_engine):
+        try:
+            check_setting()
+        except SettingInvalid as error:
+            problems.append(str(error))
     problems.extend(output_path_problems(resource.published_path, resource.reports_path))
     return problems
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from evaluation.problems import SettingInvalid
 from evaluation.warehouse import DEFAULT_LOCK_TIMEOUT_SECONDS, PROJECT_ROOT, Warehouse
 
 # Dagster's tag on every run that a backfill launched; its value is the backfill id.
@@ -20,10 +21,6 @@ DEFAULT_REPORTS_DIR = "data/reports"
 def _resolve(path_text: str) -> Path:
     path = Path(path_text).expanduser()
     return path if path.is_absolute() else PROJECT_ROOT / path
-
-
-class SettingInvalid(ValueError):
-    """Raised when an environment variable contains a value the refresh cannot use. The message is bilingual."""
 
 
 def lock_timeout_seconds() -> float:

@@ -27,6 +27,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KPI_WAREHOUSE", str(tmp_path / "unset-warehouse" / "kpi.duckdb"))
     monkeypatch.setenv("KPI_REPORTS_DIR", str(tmp_path / "unset-reports"))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("KPI_VALIDATION_ENGINE", raising=False)
 
 
 def refresh(
@@ -69,5 +70,8 @@ def otaru_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # validation reports go to a temporary folder, not the project's data/reports
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KPI_REPORTS_DIR", str(tmp_path_factory.mktemp("otaru-reports")))
+        # This shared refresh validates with Great Expectations, so GX runs through Dagster in the
+        # tests and writes its Data Docs; every other refresh uses the default engine, DuckDB.
+        patch.setenv("KPI_VALIDATION_ENGINE", "great_expectations")
         refresh(raw, warehouse)
     return warehouse

@@ -9,11 +9,10 @@ live in evaluation/validation/rules.py.
 
 import dagster as dg
 
-from evaluation.validation.findings import Finding, write_findings
-from evaluation.validation.frames import FRAME_BUILDERS
+from evaluation.validation.engines import find_failing_rows
+from evaluation.validation.findings import Finding, finding_for, write_findings
 from evaluation.validation.reports import validation_docs_dir
 from evaluation.validation.rules import Rule, Severity, rules_for
-from evaluation.validation.suites import run_suite
 from pipelines.resources import KpiWarehouse, staging_id
 
 MAX_MESSAGES_IN_METADATA = 200
@@ -53,12 +52,14 @@ def frame_checks(frame_name: str, asset: str, additional_deps: list[str]) -> dg.
     def validate(context: dg.AssetCheckExecutionContext, kpi_warehouse: KpiWarehouse):
         run_id = context.run.run_id
         with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
-            frame = FRAME_BUILDERS[frame_name](connection)
-            findings = run_suite(frame_name, frame, run_id, validation_docs_dir())
+            run = find_failing_rows(connection, frame_name, rules, run_id, validation_docs_dir())
+            findings = {rule.name: [finding_for(rule, row) for row in run.failing[rule.name]] for rule in rules}
             all_findings = [finding for items in findings.values() for finding in items]
             written = write_findings(connection, run_id, [rule.name for rule in rules], all_findings)
 
-        context.log.info(f"validated {len(frame)} rows of {frame_name}; wrote {written} rows to validation_result")
+        context.log.info(
+            f"validated {run.rows} rows of {frame_name} with {run.engine}; wrote {written} rows to validation_result"
+        )
         for rule in rules:
             for finding in findings[rule.name]:
                 log = context.log.error if rule.severity is Severity.ERROR else context.log.warning

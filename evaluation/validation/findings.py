@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from evaluation.problems import InputProblem
 from evaluation.validation.rules import Rule, Severity
@@ -48,8 +48,8 @@ def _column(text: str) -> int | str | None:
     return int(text) if text.isdigit() else text
 
 
-def finding_for(rule: Rule, row: pd.Series) -> Finding:
-    """Word the finding of ``rule`` for one failing frame row."""
+def finding_for(rule: Rule, row: Mapping[str, object]) -> Finding:
+    """Word the finding of ``rule`` for one failing frame row (its columns as Python values)."""
     fields = _Blank({key: _clean(value) for key, value in row.items()})
     line = row.get("source_line")
     source_file = str(fields["source_file"])
@@ -58,7 +58,7 @@ def finding_for(rule: Rule, row: pd.Series) -> Finding:
     shown_file = f"{source_file} [{sheet}]" if isinstance(sheet, str) and sheet else source_file
     problem = InputProblem(
         source_file=shown_file,
-        line=int(line) if line is not None and not pd.isna(line) else None,
+        line=None if line is None else int(line),
         column=_column(rule.column.format_map(fields)),
         value=rule.value.format_map(fields),
         rule_ja=rule.message_ja.format_map(fields),
@@ -92,8 +92,11 @@ def write_findings(
     try:
         connection.execute("delete from validation_result where check_name in (select unnest(?))", [check_names])
         if rows:
-            frame = pd.DataFrame(rows, dtype=object)  # noqa: F841 (read by DuckDB's replacement scan)
-            connection.execute("insert into validation_result by name select * from frame")
+            # one list parameter per column, unnested: no pandas frame of Python objects in between
+            names = list(rows[0])
+            selects = ", ".join(f'unnest(${number}) as "{name}"' for number, name in enumerate(names, start=1))
+            connection.execute(f"insert into validation_result by name select {selects}",
+                               [[row[name] for row in rows] for name in names])
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")

@@ -38,6 +38,10 @@ class Rule:
     expectations: Callable[[Any], list]
     column: str = "{source_column}"  # template naming the column shown in the message
     value: str = "{value_text}"  # template giving the value shown in the message
+    # The same rule as a DuckDB SQL condition over the frame's columns, true for a
+    # failing row; a null counts as passing, as a missing value is skipped by the
+    # expectations. tests/test_validation_engines.py checks both agree.
+    failing: str = ""
 
 
 PANDAS = "pandas"
@@ -62,6 +66,19 @@ def _in_period(column: str, condition: str) -> Callable[[Any], list]:
     ]
 
 
+def _pair_fails_sql(condition: str, column_a: str, column_b: str) -> str:
+    """SQL for a failing row of a column-pair expectation that skips rows where both values are missing."""
+    return f"(not ({column_a} is null and {column_b} is null) and not coalesce({condition}, false))"
+
+
+def _outside_period_sql(column: str, condition: str = "true") -> str:
+    """SQL for a row of ``_in_period``'s expectations that fails: ``column`` outside the period."""
+    return (
+        f"({condition}) and ({_pair_fails_sql(f'{column} >= first_fiscal_year', column, 'first_fiscal_year')}"
+        f" or {_pair_fails_sql(f'last_fiscal_year >= {column}', 'last_fiscal_year', column)})"
+    )
+
+
 _UNIT_LIST = " ".join(COUNT_UNITS[:11]) + " % 円 万円 千t …"
 _ALWAYS = "row_id >= 0"
 
@@ -74,6 +91,7 @@ RULES: tuple[Rule, ...] = (
         "KPI {kpi_id} appears twice (a business number is repeated)",
         lambda ex: [ex.ExpectCompoundColumnsToBeUnique(column_list=["strategy_id", "kpi_id"])],
         column="No.", value="{business_no}",
+        failing="count(*) over (partition by strategy_id, kpi_id) > 1",
     ),
     Rule(
         "kpi_name_unique", "kpi", Severity.ERROR,
@@ -82,6 +100,7 @@ RULES: tuple[Rule, ...] = (
         "business No.{business_no} has two KPIs named {kpi_name!r}",
         lambda ex: [ex.ExpectCompoundColumnsToBeUnique(column_list=["strategy_id", "business_no", "kpi_name"])],
         column="施策KPI", value="{kpi_name}",
+        failing="count(*) over (partition by strategy_id, business_no, kpi_name) > 1",
     ),
     Rule(
         "direction_known", "kpi", Severity.ERROR,
@@ -90,6 +109,7 @@ RULES: tuple[Rule, ...] = (
         "direction {direction!r} is none of ↗ ↘ →",
         lambda ex: [ex.ExpectColumnValuesToBeInSet(column="direction", value_set=["up", "down", "maintain"])],
         column="方向", value="{direction}",
+        failing="direction is not null and direction not in ('up', 'down', 'maintain')",
     ),
     Rule(
         "direction_agrees_with_target", "kpi", Severity.ERROR,
@@ -108,6 +128,8 @@ RULES: tuple[Rule, ...] = (
             ),
         ],
         column="方向", value="{direction_symbol} {baseline_text} → {target_text}",
+        failing="(direction = 'up' and not target_value > baseline_value)"
+        " or (direction = 'down' and not baseline_value > target_value)",
     ),
     Rule(
         "maintain_target_equals_baseline", "kpi", Severity.WARNING,
@@ -123,6 +145,7 @@ RULES: tuple[Rule, ...] = (
             )
         ],
         column="目標値", value="{target_text}",
+        failing="direction = 'maintain' and target_value <> baseline_value",
     ),
     Rule(
         "target_year_in_period", "kpi", Severity.ERROR,
@@ -132,6 +155,7 @@ RULES: tuple[Rule, ...] = (
         "{first_fiscal_year}-{last_fiscal_year}",
         _in_period("target_fiscal_year", _ALWAYS),
         column="目標値", value="{target_fiscal_year}",
+        failing=_outside_period_sql("target_fiscal_year"),
     ),
     Rule(
         "baseline_year_before_target", "kpi", Severity.ERROR,
@@ -142,6 +166,7 @@ RULES: tuple[Rule, ...] = (
             ex.ExpectColumnPairValuesAToBeGreaterThanB(column_A="target_fiscal_year", column_B="baseline_fiscal_year")
         ],
         column="基準値", value="{baseline_fiscal_year}",
+        failing=_pair_fails_sql("target_fiscal_year > baseline_fiscal_year", "target_fiscal_year", "baseline_fiscal_year"),
     ),
     Rule(
         "row_read_with_correction", "kpi", Severity.WARNING,
@@ -150,6 +175,7 @@ RULES: tuple[Rule, ...] = (
         "the row was read with a correction or note; compare it with the source table ({notes})",
         lambda ex: [ex.ExpectColumnValuesToBeNull(column="notes")],
         column="", value="{kpi_name}",
+        failing="notes is not null",
     ),
     # -- kpi_cell: one row per baseline, actual or target cell ---------------------
     Rule(
@@ -158,6 +184,7 @@ RULES: tuple[Rule, ...] = (
         "単位「{unit}」は既知の単位ではありません(" + _UNIT_LIST + ")",
         "unit {unit!r} is not a known unit",
         lambda ex: [ex.ExpectColumnValuesToBeInSet(column="unit", value_set=sorted(KNOWN_UNITS))],
+        failing="unit is not null and unit not in (select unit from validation_unit where unit <> '')",
     ),
     Rule(
         "unit_consistent", "kpi_cell", Severity.ERROR,
@@ -170,6 +197,7 @@ RULES: tuple[Rule, ...] = (
                 column_A="unit", column_B="kpi_unit", ignore_row_if="either_value_is_missing"
             )
         ],
+        failing="unit <> kpi_unit",
     ),
     Rule(
         "unit_missing", "kpi_cell", Severity.WARNING,
@@ -177,6 +205,7 @@ RULES: tuple[Rule, ...] = (
         "単位がありません。このKPIの単位「{kpi_unit}」として読みました",
         "the value has no unit; read in the KPI's unit {kpi_unit!r}",
         lambda ex: [ex.ExpectColumnValuesToNotBeNull(column="unit", **_when("unit_expected"))],
+        failing="unit_expected and unit is null",
     ),
     Rule(
         "percent_in_range", "kpi_cell", Severity.ERROR,
@@ -188,6 +217,7 @@ RULES: tuple[Rule, ...] = (
                 column="normalized_value", min_value=0, max_value=100, **_when('unit_kind == "percent"')
             )
         ],
+        failing="unit_kind = 'percent' and (normalized_value < 0 or normalized_value > 100)",
     ),
     Rule(
         "count_whole", "kpi_cell", Severity.ERROR,
@@ -197,6 +227,7 @@ RULES: tuple[Rule, ...] = (
         lambda ex: [
             ex.ExpectColumnValuesToBeInSet(column="fraction", value_set=[0.0], **_when('unit_kind == "count"'))
         ],
+        failing="unit_kind = 'count' and fraction <> 0",
     ),
     Rule(
         "count_not_negative", "kpi_cell", Severity.ERROR,
@@ -206,6 +237,7 @@ RULES: tuple[Rule, ...] = (
         lambda ex: [
             ex.ExpectColumnValuesToBeBetween(column="normalized_value", min_value=0, **_when('unit_kind == "count"'))
         ],
+        failing="unit_kind = 'count' and normalized_value < 0",
     ),
     Rule(
         "money_not_negative", "kpi_cell", Severity.ERROR,
@@ -215,6 +247,7 @@ RULES: tuple[Rule, ...] = (
         lambda ex: [
             ex.ExpectColumnValuesToBeBetween(column="normalized_value", min_value=0, **_when('unit_kind == "money"'))
         ],
+        failing="unit_kind = 'money' and normalized_value < 0",
     ),
     Rule(
         "cumulative_not_decreasing", "kpi_cell", Severity.ERROR,
@@ -227,6 +260,7 @@ RULES: tuple[Rule, ...] = (
                 ignore_row_if="either_value_is_missing",
             )
         ],
+        failing="normalized_value < previous_value",
     ),
     Rule(
         "actual_year_in_period", "kpi_cell", Severity.ERROR,
@@ -235,6 +269,7 @@ RULES: tuple[Rule, ...] = (
         "the actual's fiscal year {fiscal_year} is outside the strategy period "
         "{first_fiscal_year}-{last_fiscal_year}",
         _in_period("fiscal_year", 'cell_role == "actual"'),
+        failing=_outside_period_sql("fiscal_year", "cell_role = 'actual'"),
     ),
     Rule(
         "cell_key_unique", "kpi_cell", Severity.ERROR,
@@ -246,6 +281,7 @@ RULES: tuple[Rule, ...] = (
                 column_list=["strategy_id", "kpi_id", "cell_role", "fiscal_year"], **_when('cell_role == "actual"')
             )
         ],
+        failing="cell_role = 'actual' and count(*) over (partition by cell_role, strategy_id, kpi_id, fiscal_year) > 1",
     ),
     Rule(
         "missing_marker_variant", "kpi_cell", Severity.WARNING,
@@ -253,6 +289,7 @@ RULES: tuple[Rule, ...] = (
         "「—」(U+2014)以外の書き方を欠測として読みました({note})",
         "read as missing although not written as U+2014 EM DASH ({note})",
         lambda ex: [ex.ExpectColumnValuesToBeNull(column="note")],
+        failing="note is not null",
     ),
     # -- published_kpi_score and published_summary ------------------------------------
     Rule(
@@ -263,6 +300,7 @@ RULES: tuple[Rule, ...] = (
         "{first_fiscal_year}-{last_fiscal_year}",
         _in_period("fiscal_year", _ALWAYS),
         value="{fiscal_year}",
+        failing=_outside_period_sql("fiscal_year"),
     ),
     Rule(
         "published_score_key_unique", "published_kpi_score", Severity.ERROR,
@@ -271,6 +309,7 @@ RULES: tuple[Rule, ...] = (
         "KPI {kpi_id} has two published scores for FY{fiscal_year}",
         lambda ex: [ex.ExpectCompoundColumnsToBeUnique(column_list=["strategy_id", "kpi_id", "fiscal_year"])],
         value="{kpi_id}",
+        failing="count(*) over (partition by strategy_id, kpi_id, fiscal_year) > 1",
     ),
     Rule(
         "published_summary_year_in_period", "published_summary", Severity.ERROR,
@@ -280,6 +319,7 @@ RULES: tuple[Rule, ...] = (
         "{first_fiscal_year}-{last_fiscal_year}",
         _in_period("fiscal_year", _ALWAYS),
         value="{fiscal_year}",
+        failing=_outside_period_sql("fiscal_year"),
     ),
     Rule(
         "published_summary_key_unique", "published_summary", Severity.ERROR,
@@ -288,6 +328,7 @@ RULES: tuple[Rule, ...] = (
         "project ({project_no}) has two summary lines for FY{fiscal_year}",
         lambda ex: [ex.ExpectCompoundColumnsToBeUnique(column_list=["strategy_id", "project_no", "fiscal_year"])],
         value="({project_no})",
+        failing="count(*) over (partition by strategy_id, project_no, fiscal_year) > 1",
     ),
     # -- kpi_score: one row per KPI and fiscal year with an actual -------------------
     Rule(
@@ -296,6 +337,7 @@ RULES: tuple[Rule, ...] = (
         "スコアが有限の数ではありません(補正前スコア {raw_score}, スコア {score})",
         "the score is not a finite number (raw score {raw_score}, score {score})",
         lambda ex: [ex.ExpectColumnValuesToBeInSet(column="scores_finite", value_set=[True])],
+        failing="not scores_finite",
     ),
     Rule(
         "score_denominator_not_zero", "kpi_score", Severity.ERROR,
@@ -308,6 +350,7 @@ RULES: tuple[Rule, ...] = (
                 **_when("evaluated"),
             )
         ],
+        failing="evaluated and invalid_reason in ('target_equals_baseline', 'target_is_zero')",
     ),
     Rule(
         "score_inputs_present", "kpi_score", Severity.ERROR,
@@ -319,6 +362,7 @@ RULES: tuple[Rule, ...] = (
                 column="invalid_reason", value_set=["baseline_missing", "target_missing"], **_when("evaluated")
             )
         ],
+        failing="evaluated and invalid_reason in ('baseline_missing', 'target_missing')",
     ),
     # -- score_discrepancy: published figures against recomputed ones -------------------
     Rule(
@@ -332,6 +376,7 @@ RULES: tuple[Rule, ...] = (
             )
         ],
         value="{published_text}",
+        failing=_pair_fails_sql("published_text = recomputed_text", "published_text", "recomputed_text"),
     ),
 )
 

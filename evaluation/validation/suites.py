@@ -1,4 +1,4 @@
-"""Run the rules of one frame as a Great Expectations suite and turn failing rows into findings.
+"""Run the rules of one frame as a Great Expectations suite on a pandas copy of the frame.
 
 GX runs quietly and locally: analytics off (GX_ANALYTICS_ENABLED=False and the
 context's ``analytics_enabled``), no progress bars, an in-memory (ephemeral)
@@ -14,10 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import duckdb
 
-from evaluation.validation.findings import Finding, finding_for
-from evaluation.validation.rules import Rule, rules_for
+from evaluation.validation.frames import frame_rows, pandas_frame
+from evaluation.validation.rules import Rule
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,10 @@ def _expectations(rules: list[Rule]) -> list[tuple[Rule, Any]]:
     return pairs
 
 
-def run_suite(frame_name: str, frame: pd.DataFrame, run_id: str, docs_dir: Path) -> dict[str, list[Finding]]:
-    """Validate ``frame`` against the rules of ``frame_name``; return the findings per rule name.
+def failing_rows(
+    connection: duckdb.DuckDBPyConnection, frame_name: str, rules: list[Rule], run_id: str, docs_dir: Path
+) -> dict[str, list[dict]]:
+    """Validate the frame's view against ``rules``; return the failing rows per rule name, in row order.
 
     Every rule gets an entry, empty when it passed. Data Docs for the run are
     rebuilt in ``docs_dir``. An expectation that raises is an error of this
@@ -83,7 +85,7 @@ def run_suite(frame_name: str, frame: pd.DataFrame, run_id: str, docs_dir: Path)
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    rules = rules_for(frame_name)
+    frame = pandas_frame(connection, frame_name)
     context = _context(run_id, docs_dir)
     datasource = context.data_sources.get(DATASOURCE)
     asset = datasource.add_dataframe_asset(frame_name)
@@ -104,15 +106,10 @@ def run_suite(frame_name: str, frame: pd.DataFrame, run_id: str, docs_dir: Path)
         )
     )
 
-    # GX compares typed columns: numbers with NaN for null, booleans as bool
-    typed = frame.infer_objects()
-    result = checkpoint.run(
-        batch_parameters={"dataframe": typed}, run_id=RunIdentifier(run_name=run_id)
-    )
+    result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_id))
 
-    findings: dict[str, list[Finding]] = {rule.name: [] for rule in rules}
+    failing: dict[str, set[int]] = {rule.name: set() for rule in rules}
     by_name = {rule.name: rule for rule in rules}
-    seen: set[tuple[str, int]] = set()
     for validation in result.run_results.values():
         for outcome in validation.results:
             rule = by_name[outcome.expectation_config.meta["rule"]]
@@ -120,14 +117,7 @@ def run_suite(frame_name: str, frame: pd.DataFrame, run_id: str, docs_dir: Path)
                 raise RuntimeError(
                     f"expectation for rule {rule.name} failed to run: {outcome.exception_info.get('exception_message')}"
                 )
-            for index in outcome.result.get("unexpected_index_list") or []:
-                row_id = int(index[ROW_ID])
-                if (rule.name, row_id) in seen:
-                    continue
-                seen.add((rule.name, row_id))
-                findings[rule.name].append(finding_for(rule, frame.iloc[row_id]))
+            failing[rule.name].update(int(index[ROW_ID]) for index in outcome.result.get("unexpected_index_list") or [])
 
-    counts = {name: len(items) for name, items in findings.items() if items}
-    log.info("validated %s (%d rows) against %d rules; failing rows: %s",
-             frame_name, len(frame), len(rules), counts or "none")
-    return findings
+    rows = frame_rows(connection, frame_name, sorted(set().union(*failing.values())))
+    return {name: [rows[row_id] for row_id in sorted(row_ids)] for name, row_ids in failing.items()}

@@ -1,0 +1,43 @@
+"""Run the rules of one frame in DuckDB: one query marks every failing row of every rule.
+
+Each rule's ``failing`` condition is the SQL form of its Great Expectations
+expectations (tests/test_validation_engines.py runs both engines on the same
+rows and compares). DuckDB reads the frame's view out of core, so the cost
+is one scan of the tables, and only failing rows reach Python.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from evaluation.validation.frames import view_name
+from evaluation.validation.rules import Rule
+
+log = logging.getLogger(__name__)
+
+
+def _flag(index: int) -> str:
+    return f"failing_{index}"
+
+
+def failing_rows(connection: duckdb.DuckDBPyConnection, frame: str, rules: list[Rule]) -> dict[str, list[dict]]:
+    """Return, per rule name, the failing rows of ``frame`` as dicts in row order; empty when it passed."""
+    flags = ",\n".join(f"coalesce(({rule.failing}), false) as {_flag(i)}" for i, rule in enumerate(rules))
+    any_flag = " or ".join(_flag(i) for i in range(len(rules)))
+    cursor = connection.execute(
+        f"""
+        with flagged as (select *, {flags} from {view_name(frame)})
+        select * from flagged where {any_flag} order by row_id
+        """
+    )
+    names = [column[0] for column in cursor.description]
+    width = len(names) - len(rules)
+    failing: dict[str, list[dict]] = {rule.name: [] for rule in rules}
+    for row in cursor.fetchall():
+        record = dict(zip(names[:width], row[:width], strict=True))
+        for rule, flagged in zip(rules, row[width:], strict=True):
+            if flagged:
+                failing[rule.name].append(record)
+    return failing
