@@ -53,7 +53,7 @@ def test_value_check_names_submission_sheet(tmp_path):
 
 def test_value_warning_stores_submission_file(tmp_path):
     raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {
-        "a.csv": f"{SUBMISSION_HEADER}\n2020,0101,12,確定,,山田,,\n",
+        "a.csv": f"{SUBMISSION_HEADER}\n2020,0101,―,未確定,,山田,,\n",
     })
     warehouse = tmp_path / "out" / "kpi.duckdb"
     assert refresh(raw, warehouse).success
@@ -62,8 +62,22 @@ def test_value_warning_stores_submission_file(tmp_path):
             "select check_name, source_file, source_line, source_column from validation_result "
             "where table_name = 'kpi_value'"
         ).fetchall()
-    # "12" in a.csv line 2, column 3 has no unit: read as 棟, the KPI's unit
-    assert rows == [("unit_missing", "t/a.csv", 2, "3")]
+    # "―" (U+2015) in a.csv line 2, column 3 is read as missing, with a warning on that cell
+    assert rows == [("missing_marker_variant", "t/a.csv", 2, "3")]
+
+
+def test_bare_number_in_submission_is_not_warned(tmp_path):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS, {
+        "a.csv": f"{SUBMISSION_HEADER}\n2020,0101,12,確定,,山田,,\n",
+    })
+    warehouse = tmp_path / "out" / "kpi.duckdb"
+    assert refresh(raw, warehouse).success
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute("select check_name from validation_result").fetchall()
+        value = connection.execute("select value, unit from kpi_value").fetchall()
+    # a submission gives values in the unit of the master's 単位 column (棟): "12" is 12 棟, not a fault
+    assert rows == []
+    assert value == [(12, None)]
 
 
 # -- workbooks: far-away cells, huge merged ranges, formulas without results -----------------

@@ -1,7 +1,7 @@
 """Both validation engines find the same failing rows, with the same messages, for every rule.
 
 The Otaru warehouse is copied and broken on purpose, one or more rows per rule
-(the comments say which rule each change breaks). Table constraints are dropped
+(the comment above each change names the rules it breaks). Table constraints are dropped
 first so that duplicate keys can be written, as a faulty input format could.
 """
 

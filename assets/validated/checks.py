@@ -61,9 +61,14 @@ def frame_checks(frame_name: str, asset: str, additional_deps: list[str]) -> dg.
             f"validated {run.rows} rows of {frame_name} with {run.engine}; wrote {written} rows to validation_result"
         )
         for rule in rules:
-            for finding in findings[rule.name]:
-                log = context.log.error if rule.severity is Severity.ERROR else context.log.warning
+            log = context.log.error if rule.severity is Severity.ERROR else context.log.warning
+            # each log line is a Dagster event: the first lines are shown, the rest are counted
+            for finding in findings[rule.name][:MAX_MESSAGES_IN_METADATA]:
                 log(f"[{rule.name}] {finding.message}")
+            if len(findings[rule.name]) > MAX_MESSAGES_IN_METADATA:
+                more = len(findings[rule.name]) - MAX_MESSAGES_IN_METADATA
+                log(f"[{rule.name}] ほか {more} 行(すべて validation_result にあります) / "
+                    f"{more} more rows (all in validation_result)")
             yield _result(rule, asset, findings[rule.name])
 
     return validate

@@ -4,8 +4,8 @@ Both run the same rules (``rules.py``: each rule has its GX expectations and
 the same condition in SQL) on the same view, return the same failing rows, and
 so give the same messages (tests/test_validation_engines.py breaks every rule
 and compares). DuckDB runs all rules of a frame in one query, out of core: on
-the Otaru table it takes under a second where GX takes about eight, and at
-national scale it never holds the frame in Python (docs/performance.md).
+the Otaru table it takes under a second where GX takes several, and at
+national scale no frame is loaded into Python (docs/performance.md).
 ``KPI_VALIDATION_ENGINE=great_expectations`` runs the suites in GX instead,
 on a pandas copy of each frame, and writes the GX Data Docs; it suits a city's
 tables, not a national collection.
@@ -42,7 +42,7 @@ class EngineRun:
 
 
 def chosen_engine() -> str:
-    """The engine named by KPI_VALIDATION_ENGINE; DuckDB when it is not set."""
+    """Return the engine that KPI_VALIDATION_ENGINE names; DuckDB when it is not set."""
     setting = os.environ.get("KPI_VALIDATION_ENGINE", "").strip() or DUCKDB
     if setting not in ENGINES:
         raise SettingInvalid(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from evaluation.cells import CellError, parse_cell
-from evaluation.validation.units import KNOWN_UNITS, NO_UNIT
+from evaluation.validation.kpi_units import stage_units
 from evaluation.warehouse import read_sql
 
 if TYPE_CHECKING:
@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 
 FRAMES = ("kpi", "kpi_cell", "published_kpi_score", "published_summary", "kpi_score", "score_discrepancy")
 
-# A baseline or target text that parse_cell would read as this number and unit
-# with no note: ASCII digits with thousands separators in threes, at most 12
-# integer digits and 6 decimals, then a unit of characters that NFKC leaves as
-# they are (ASCII letters, %, kanji, hiragana, katakana). Any other text is
-# parsed by parse_cell itself.
+# A baseline or target text that parse_cell reads as a number and unit with no
+# note. It has ASCII digits (thousands separators in threes, at most 12 integer
+# digits and 6 decimals), then a unit of characters that NFKC does not change:
+# ASCII letters, %, kanji, hiragana and katakana. Any other text is parsed by
+# parse_cell itself.
 _PLAIN_CELL = (
     r"^(?:\d{1,3}(?:,\d{3}){1,3}|\d{1,12})(?:\.\d{1,6})?"
     r" ?([A-Za-z%\x{4E00}-\x{9FFF}\x{3041}-\x{3096}\x{30A1}-\x{30FA}\x{30FC}]"
@@ -39,18 +39,6 @@ _PLAIN_CELL = (
 
 def view_name(frame: str) -> str:
     return f"validation_frame_{frame}"
-
-
-def _stage_units(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create temp table validation_unit: every known unit with its kind and factor; '' is no unit."""
-    connection.execute(
-        "create or replace temp table validation_unit (unit varchar, kind varchar, factor decimal(18, 6))"
-    )
-    units = [NO_UNIT, *KNOWN_UNITS.values()]
-    connection.execute(
-        "insert into validation_unit select unnest(?), unnest(?), unnest(?)::decimal(18, 6)",
-        [[unit.text for unit in units], [unit.kind.value for unit in units], [str(unit.factor) for unit in units]],
-    )
 
 
 def _parsed(text: str) -> tuple[str | None, str | None]:
@@ -100,19 +88,19 @@ def create_frame(connection: duckdb.DuckDBPyConnection, frame: str) -> str:
     if frame not in FRAMES:
         raise ValueError(f"unknown validation frame {frame!r}")
     if frame == "kpi_cell":
-        _stage_units(connection)
+        stage_units(connection)
         _stage_cell_texts(connection)
     connection.execute(read_sql(f"validated/frames/{frame}.sql"))
     return view_name(frame)
 
 
 def frame_size(connection: duckdb.DuckDBPyConnection, frame: str) -> int:
-    """Rows of ``frame``; its view must exist on ``connection``."""
+    """Count the rows of ``frame``; its view must exist on ``connection``."""
     return connection.execute(f"select count(*) from {view_name(frame)}").fetchone()[0]
 
 
 def frame_rows(connection: duckdb.DuckDBPyConnection, frame: str, row_ids: list[int]) -> dict[int, dict]:
-    """The rows of ``frame`` with the given row ids, as dicts by row id, with Python values."""
+    """Fetch the rows of ``frame`` with the given row ids, as dicts by row id, with Python values."""
     if not row_ids:
         return {}
     cursor = connection.execute(
@@ -123,7 +111,7 @@ def frame_rows(connection: duckdb.DuckDBPyConnection, frame: str, row_ids: list[
 
 
 def pandas_frame(connection: duckdb.DuckDBPyConnection, frame: str) -> pd.DataFrame:
-    """The whole of ``frame`` as a pandas frame, decimals as floats.
+    """Load the whole of ``frame`` into a pandas frame, decimals as floats.
 
     For the Great Expectations engine, which compares typed columns: numbers as
     floats with NaN for null, booleans as bool. The frame is built from Python

@@ -201,7 +201,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "unit_missing", "kpi_cell", Severity.WARNING,
-        "単位のない数値は、KPIの単位で書かれたものとして読む",
+        "公表評価表のセルで単位のない数値は、KPIの単位で書かれたものとして読む",
         "単位がありません。このKPIの単位「{kpi_unit}」として読みました",
         "the value has no unit; read in the KPI's unit {kpi_unit!r}",
         lambda ex: [ex.ExpectColumnValuesToNotBeNull(column="unit", **_when("unit_expected"))],

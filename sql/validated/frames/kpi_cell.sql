@@ -5,7 +5,9 @@
 -- validation_cell_text (unit and note of each baseline and target text), which
 -- evaluation/validation/frames.py creates first.
 -- A cell without a unit is read in the KPI's unit; an unknown unit has no
--- normalized value. The cells of a KPI are ordered baseline, actuals by fiscal
+-- normalized value. Only a published table writes a unit in every cell, so
+-- only there is a bare number unexpected (unit_expected); a KPI master or a
+-- submission gives the unit once, in the master's 単位 column. The cells of a KPI are ordered baseline, actuals by fiscal
 -- year, target: the order a cumulative figure must not decrease in (the target
 -- is left out of that comparison).
 create or replace temp view validation_frame_kpi_cell as
@@ -107,7 +109,8 @@ normalized as (
         kpis.first_fiscal_year,
         kpis.last_fiscal_year,
         cells.value is not null as has_value,
-        cells.value is not null and kpis.kpi_unit is not null as unit_expected,
+        cells.value is not null and kpis.kpi_unit is not null
+            and source.file_format = 'published_table' as unit_expected,
         case
             when coalesce(cells.unit, '') = '' and kpis.kpi_unit_is_known then cells.value::decimal(38, 6) * kpis.kpi_unit_factor
             when coalesce(cells.unit, '') <> '' then cells.value::decimal(38, 6) * own_unit.factor
@@ -115,6 +118,8 @@ normalized as (
     from cells
     inner join kpis on cells.strategy_id = kpis.strategy_id and cells.kpi_id = kpis.kpi_id
     left join validation_unit as own_unit on own_unit.unit = cells.unit
+    left join source_file as source
+        on cells.strategy_id = source.strategy_id and cells.source_file = source.source_file
 ),
 
 ordered as (
