@@ -6,14 +6,21 @@ no file and imports no heavy library (Great Expectations, openpyxl,
 matplotlib, playwright): assets import those inside their functions.
 """
 
+import warnings
+
 import dagster as dg
 
-import assets
-from assets.metadata import with_column_schemas
-from pipelines.jobs import annual_refresh
-from pipelines.resources import KpiWarehouse
-from pipelines.schedules import annual_refresh_schedule
-from pipelines.sensors import input_folder_sensor
+# kpi_score and project_summary refresh every fiscal year in one run with
+# BackfillPolicy.single_run(), which Dagster 1.13 marks as beta. Its warning,
+# printed on every load, tells the planning staff nothing, so it is not shown.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
+
+import assets  # noqa: E402 (the filter must be in place before the assets load)
+from assets.metadata import with_column_schemas  # noqa: E402
+from pipelines.jobs import annual_refresh  # noqa: E402
+from pipelines.resources import KpiWarehouse  # noqa: E402
+from pipelines.schedules import annual_refresh_schedule  # noqa: E402
+from pipelines.sensors import input_folder_sensor  # noqa: E402
 
 defs = dg.Definitions(
     assets=with_column_schemas(dg.load_assets_from_package_module(assets)),

@@ -15,6 +15,8 @@ with
 
 kpis as (
     select
+        -- one number per kpi row, so that a KPI written twice keeps two sets of cells
+        row_number() over (order by kpi.strategy_id, kpi.kpi_id, kpi.source_file, kpi.source_line) as kpi_index,
         kpi.strategy_id,
         kpi.kpi_id,
         kpi.kpi_name,
@@ -40,6 +42,7 @@ kpis as (
 
 cells as (
     select
+        kpis.kpi_index,
         kpis.strategy_id,
         kpis.kpi_id,
         'baseline' as cell_role,
@@ -60,6 +63,7 @@ cells as (
     union all
 
     select
+        kpis.kpi_index,
         kpis.strategy_id,
         kpis.kpi_id,
         'target',
@@ -81,6 +85,7 @@ cells as (
 
     -- an actual comes from its own file (a submission or a published table), not the master's
     select
+        kpis.kpi_index,
         kpi_value.strategy_id,
         kpi_value.kpi_id,
         'actual',
@@ -96,7 +101,7 @@ cells as (
         kpi_value.source_column::varchar,
         kpi_value.value_text
     from kpi_value
-    semi join kpis on kpi_value.strategy_id = kpis.strategy_id and kpi_value.kpi_id = kpis.kpi_id
+    inner join kpis on kpi_value.strategy_id = kpis.strategy_id and kpi_value.kpi_id = kpis.kpi_id
 ),
 
 normalized as (
@@ -110,13 +115,13 @@ normalized as (
         kpis.last_fiscal_year,
         cells.value is not null as has_value,
         cells.value is not null and kpis.kpi_unit is not null
-            and source.file_format = 'published_table' as unit_expected,
+            and coalesce(source.file_format = 'published_table', false) as unit_expected,
         case
             when coalesce(cells.unit, '') = '' and kpis.kpi_unit_is_known then cells.value::decimal(38, 6) * kpis.kpi_unit_factor
             when coalesce(cells.unit, '') <> '' then cells.value::decimal(38, 6) * own_unit.factor
         end as normalized_value
     from cells
-    inner join kpis on cells.strategy_id = kpis.strategy_id and cells.kpi_id = kpis.kpi_id
+    inner join kpis on cells.kpi_index = kpis.kpi_index
     left join validation_unit as own_unit on own_unit.unit = cells.unit
     left join source_file as source
         on cells.strategy_id = source.strategy_id and cells.source_file = source.source_file
@@ -125,20 +130,27 @@ normalized as (
 ordered as (
     select
         *,
-        -- the latest earlier cell (not the target) that has a normalized value
-        last_value(
-            case when normalized_value is not null and cell_role <> 'target'
-                 then {'value': normalized_value, 'text': value_text, 'fiscal_year': fiscal_year} end
-            ignore nulls
-        ) over (
-            partition by strategy_id, kpi_id order by role_order, fiscal_year
-            rows between unbounded preceding and 1 preceding
-        ) as previous
+        -- the latest earlier cell (not the target) that has a normalized value: three windows
+        -- over one frame, so that a query that reads only previous_value leaves the texts out
+        last_value(case when normalized_value is not null and cell_role <> 'target' then normalized_value end
+                   ignore nulls) over previous_cells as previous_value_any,
+        last_value(case when normalized_value is not null and cell_role <> 'target' then value_text end
+                   ignore nulls) over previous_cells as previous_text_any,
+        last_value(case when normalized_value is not null and cell_role <> 'target' then fiscal_year end
+                   ignore nulls) over previous_cells as previous_fiscal_year_any,
+        -- numbered within each KPI: a window over all rows would sort them on one thread
+        row_number() over (
+            partition by kpi_index order by role_order, fiscal_year, source_file, source_line, source_column
+        ) as cell_index
     from normalized
+    window previous_cells as (
+        partition by kpi_index order by role_order, fiscal_year, source_file, source_line, source_column
+        rows between unbounded preceding and 1 preceding
+    )
 )
 
 select
-    row_number() over (order by strategy_id, kpi_id, role_order, fiscal_year) - 1 as row_id,
+    kpi_index * 100000 + cell_index as row_id,
     strategy_id,
     kpi_id,
     kpi_name,
@@ -151,9 +163,9 @@ select
     unit_expected,
     normalized_value,
     case when unit_kind = 'count' then normalized_value % 1 end as fraction,
-    case when cumulative and cell_role <> 'target' then previous.value end as previous_value,
-    case when cumulative and cell_role <> 'target' then previous.text end as previous_text,
-    case when cumulative and cell_role <> 'target' then previous.fiscal_year end as previous_fiscal_year,
+    case when cumulative and cell_role <> 'target' then previous_value_any end as previous_value,
+    case when cumulative and cell_role <> 'target' then previous_text_any end as previous_text,
+    case when cumulative and cell_role <> 'target' then previous_fiscal_year_any end as previous_fiscal_year,
     first_fiscal_year,
     last_fiscal_year,
     note,

@@ -1,8 +1,18 @@
 -- validation frame kpi_score: one row per recomputed score, with the actual
 -- value's cell for the message.
+-- row_id: the strategy's number x 10^9 + the row's number within the strategy,
+-- because a window over all rows would sort them on one thread.
 create or replace temp view validation_frame_kpi_score as
+with
+
+strategies as (
+    select strategy_id, row_number() over (order by strategy_id) as strategy_index
+    from (select distinct strategy_id from kpi_score)
+)
+
 select
-    row_number() over (order by score.strategy_id, score.kpi_id, score.fiscal_year) - 1 as row_id,
+    strategies.strategy_index * 1000000000
+        + row_number() over (partition by score.strategy_id order by score.kpi_id, score.fiscal_year) as row_id,
     score.strategy_id,
     score.kpi_id,
     score.fiscal_year,
@@ -31,6 +41,7 @@ select
     kpi_value.source_column::varchar as source_column,
     kpi_value.value_text
 from kpi_score as score
+inner join strategies on score.strategy_id = strategies.strategy_id
 left join kpi_value
     on score.strategy_id = kpi_value.strategy_id
     and score.kpi_id = kpi_value.kpi_id
