@@ -130,22 +130,17 @@ normalized as (
 ordered as (
     select
         *,
-        -- the latest earlier cell (not the target) that has a normalized value: three windows
-        -- over one frame, so that a query that reads only previous_value leaves the texts out
-        last_value(case when normalized_value is not null and cell_role <> 'target' then normalized_value end
-                   ignore nulls) over previous_cells as previous_value_any,
-        last_value(case when normalized_value is not null and cell_role <> 'target' then value_text end
-                   ignore nulls) over previous_cells as previous_text_any,
-        last_value(case when normalized_value is not null and cell_role <> 'target' then fiscal_year end
-                   ignore nulls) over previous_cells as previous_fiscal_year_any,
+        -- the latest earlier cell (not the target) that has a normalized value
+        lag(
+            case when normalized_value is not null and cell_role <> 'target'
+                 then {'value': normalized_value, 'text': value_text, 'fiscal_year': fiscal_year} end
+            ignore nulls
+        ) over cells_in_order as previous,
         -- numbered within each KPI: a window over all rows would sort them on one thread
-        row_number() over (
-            partition by kpi_index order by role_order, fiscal_year, source_file, source_line, source_column
-        ) as cell_index
+        row_number() over cells_in_order as cell_index
     from normalized
-    window previous_cells as (
-        partition by kpi_index order by role_order, fiscal_year, source_file, source_line, source_column
-        rows between unbounded preceding and 1 preceding
+    window cells_in_order as (
+        partition by kpi_index order by role_order, fiscal_year, source_line
     )
 )
 
@@ -163,9 +158,9 @@ select
     unit_expected,
     normalized_value,
     case when unit_kind = 'count' then normalized_value % 1 end as fraction,
-    case when cumulative and cell_role <> 'target' then previous_value_any end as previous_value,
-    case when cumulative and cell_role <> 'target' then previous_text_any end as previous_text,
-    case when cumulative and cell_role <> 'target' then previous_fiscal_year_any end as previous_fiscal_year,
+    case when cumulative and cell_role <> 'target' then previous.value end as previous_value,
+    case when cumulative and cell_role <> 'target' then previous.text end as previous_text,
+    case when cumulative and cell_role <> 'target' then previous.fiscal_year end as previous_fiscal_year,
     first_fiscal_year,
     last_fiscal_year,
     note,
