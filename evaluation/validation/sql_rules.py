@@ -12,7 +12,7 @@ import logging
 
 import duckdb
 
-from evaluation.validation.frames import frame_rows, view_name
+from evaluation.validation.frames import view_name
 from evaluation.validation.rules import Rule
 
 log = logging.getLogger(__name__)
@@ -25,18 +25,25 @@ def _flag(index: int) -> str:
 def failing_rows(connection: duckdb.DuckDBPyConnection, frame: str, rules: list[Rule]) -> dict[str, list[dict]]:
     """Return, per rule name, the failing rows of ``frame`` as dicts in row order; empty when it passed.
 
-    The first query reads only the columns the rules need (DuckDB prunes the
-    others from the view); the failing rows are then fetched whole.
+    One pass: reading only the rules' columns first and fetching the failing
+    rows after costs two passes over the view's windows, which on the national
+    benchmark's kpi_cell frame took more CPU time than one pass (10.3 s against
+    8.0 s, 55,332 failing rows of 1,955,760).
     """
-    flags = ", ".join(f"coalesce(({rule.failing}), false) as {_flag(i)}" for i, rule in enumerate(rules))
+    flags = ",\n".join(f"coalesce(({rule.failing}), false) as {_flag(i)}" for i, rule in enumerate(rules))
     any_flag = " or ".join(_flag(i) for i in range(len(rules)))
-    flagged = connection.execute(
-        f"select * from (select row_id, {flags} from {view_name(frame)}) where {any_flag} order by row_id"
-    ).fetchall()
-    rows = frame_rows(connection, frame, [row[0] for row in flagged])
+    cursor = connection.execute(
+        f"""
+        with flagged as (select *, {flags} from {view_name(frame)})
+        select * from flagged where {any_flag} order by row_id
+        """
+    )
+    names = [column[0] for column in cursor.description]
+    width = len(names) - len(rules)
     failing: dict[str, list[dict]] = {rule.name: [] for rule in rules}
-    for row_id, *flags_of_row in flagged:
-        for rule, flag in zip(rules, flags_of_row, strict=True):
-            if flag:
-                failing[rule.name].append(rows[row_id])
+    for row in cursor.fetchall():
+        record = dict(zip(names[:width], row[:width], strict=True))
+        for rule, flagged in zip(rules, row[width:], strict=True):
+            if flagged:
+                failing[rule.name].append(record)
     return failing
