@@ -13,14 +13,16 @@ import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from evaluation.reports.discrepancies import DISCREPANCY_TABLE
 from evaluation.reports.files import csv_path, write_atomically
 from evaluation.reports.labels import COLUMN_LABELS_JA, label_ja
-from evaluation.reports.queries import table_exists
 from evaluation.reports.safety import csv_safe, csv_safe_sql
+from evaluation.reports.schema import table_exists
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
