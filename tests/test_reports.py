@@ -7,7 +7,10 @@ line numbers below are lines of that file.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -344,3 +347,22 @@ def test_decimal_scores_stay_exact(reports_dir):
     averages = [Decimal(row[header.index("average_score")]) for row in rows[1:]]
     assert [row[header.index("average_score")] for row in rows[1:]] == ["63.08", "28.60", "42.24", "-20.39"]
     assert sum(averages) == Decimal("113.53")  # 63.08 + 28.60 + 42.24 - 20.39
+
+
+REPORT_MODULES_PROBE = """
+import importlib, json, pkgutil, sys
+import evaluation.reports
+for module in pkgutil.iter_modules(evaluation.reports.__path__):
+    importlib.import_module(f"evaluation.reports.{module.name}")
+import assets.reports.csv_exports, assets.reports.evaluation_workbook, assets.reports.html_report
+print(json.dumps([name for name in ("pandas", "openpyxl", "matplotlib") if name in sys.modules]))
+"""
+
+
+def test_report_modules_import_no_heavy_libraries():
+    # openpyxl, matplotlib and pandas load inside the functions that write, so loading the definitions stays fast.
+    completed = subprocess.run(
+        [sys.executable, "-c", REPORT_MODULES_PROBE], cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
