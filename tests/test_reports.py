@@ -7,7 +7,10 @@ line numbers below are lines of that file.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -255,6 +258,26 @@ def test_csv_kpi_score(reports_dir, otaru_warehouse):
     assert japanese_header[header.index("raw_score")] == "補正前スコア"
 
 
+def test_csv_japanese_header_every_column(reports_dir, otaru_warehouse):
+    from evaluation.columns import TABLE_COLUMNS
+    from evaluation.reports.csv_export import EXPORTED_TABLES
+    from evaluation.reports.labels import COLUMN_LABELS_JA
+
+    # Every column of an exported table, as docs/data-model.md lists it and as the file has it.
+    with duckdb.connect(str(otaru_warehouse), read_only=True) as connection:
+        for table in EXPORTED_TABLES:
+            present = [row[0] for row in connection.execute(f"describe {table}").fetchall()]
+            documented = [column.name for column in TABLE_COLUMNS[table]]
+            assert [column for column in documented + present if column not in COLUMN_LABELS_JA] == [], table
+
+    # A header equal to its English column name is one that fell back to English.
+    for table in EXPORTED_TABLES:
+        japanese = _read_csv(reports_dir / "csv" / f"{table}.ja.csv", "utf-8-sig")[0]
+        english = _read_csv(reports_dir / "csv" / f"{table}.csv", "utf-8")[0]
+        assert len(japanese) == len(english), table
+        assert [name for name, header in zip(english, japanese, strict=True) if name == header] == [], table
+
+
 def test_html_report_content(reports_dir, otaru_warehouse):
     page = (reports_dir / "otaru-2015" / "report.html").read_text(encoding="utf-8")
     # 3 charts in each of the 4 projects, all embedded.
@@ -324,3 +347,22 @@ def test_decimal_scores_stay_exact(reports_dir):
     averages = [Decimal(row[header.index("average_score")]) for row in rows[1:]]
     assert [row[header.index("average_score")] for row in rows[1:]] == ["63.08", "28.60", "42.24", "-20.39"]
     assert sum(averages) == Decimal("113.53")  # 63.08 + 28.60 + 42.24 - 20.39
+
+
+REPORT_MODULES_PROBE = """
+import importlib, json, pkgutil, sys
+import evaluation.reports
+for module in pkgutil.iter_modules(evaluation.reports.__path__):
+    importlib.import_module(f"evaluation.reports.{module.name}")
+import assets.reports.csv_exports, assets.reports.evaluation_workbook, assets.reports.html_report
+print(json.dumps([name for name in ("pandas", "openpyxl", "matplotlib") if name in sys.modules]))
+"""
+
+
+def test_report_modules_import_no_heavy_libraries():
+    # openpyxl, matplotlib and pandas load inside the functions that write, so loading the definitions stays fast.
+    completed = subprocess.run(
+        [sys.executable, "-c", REPORT_MODULES_PROBE], cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True, text=True, check=True,
+    )
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == []

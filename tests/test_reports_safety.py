@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from evaluation.reports.safety import csv_safe, starts_like_formula
-from evaluation.reports.workbook import _SheetWriter
+from evaluation.reports.workbook import _SheetWriter, _Styles
 from tests.conftest import OTARU_DIR, OTARU_TABLE, refresh
 
 # (line of the Otaru table, cell index, new name). Lines 7 and 9 are No.1 and No.3.
@@ -91,13 +91,18 @@ def test_csv_names_prefixed(formula_reports):
     assert averages == ["63.08", "28.60", "42.24", "-20.39"]
 
 
-def test_writer_tab_and_full_width_names():
+def test_writer_tab_and_full_width_names(tmp_path):
     # A tab or CR cannot reach the workbook through the tab-separated table, so the writer is tested directly.
-    sheet = Workbook().active
-    writer = _SheetWriter(sheet)
-    for row, name in enumerate(["\t=1+2", "\r@A1", "＝SUM(A1)", "#N/A", "=A1"], start=1):
+    workbook = Workbook(write_only=True)
+    writer = _SheetWriter(workbook.create_sheet("names"), _Styles(workbook))
+    names = ["\t=1+2", "\r@A1", "＝SUM(A1)", "#N/A", "=A1"]
+    for row, name in enumerate(names, start=1):
         cell = writer.text(row, 1, name)
         assert cell.value == name
         assert cell.data_type == "s"
+    writer.write()
+    workbook.save(tmp_path / "names.xlsx")
+
+    sheet = load_workbook(tmp_path / "names.xlsx")["names"]
     assert sheet["A1"].quotePrefix
     assert not sheet["A4"].quotePrefix  # "#N/A" is no formula, only kept from becoming an error value

@@ -4,7 +4,7 @@ import dagster as dg
 
 from evaluation.reports import queries
 from evaluation.reports.files import workbook_path
-from evaluation.reports.workbook import write_workbook
+from evaluation.reports.workbook import write_strategy_workbook
 from evaluation.warehouse import connect
 from pipelines.resources import KpiWarehouse
 
@@ -24,14 +24,14 @@ def evaluation_workbook(context: dg.AssetExecutionContext, kpi_warehouse: KpiWar
     reports_dir = kpi_warehouse.reports_path
     written = []
     with connect(kpi_warehouse.warehouse.path, read_only=True) as connection:
-        for strategy in queries.strategies(connection):
-            year = queries.latest_scored_year(connection, strategy.strategy_id)
-            if year is None:
-                context.log.warning(f"{strategy.strategy_id} has no scored KPI; no workbook written")
+        for report in queries.strategy_reports(connection):
+            strategy_id = report.strategy.strategy_id
+            if report.fiscal_year is None:
+                context.log.warning(f"{strategy_id} has no scored KPI; no workbook written")
                 continue
-            for basis in queries.bases_for_year(connection, strategy.strategy_id, year):
-                path = workbook_path(reports_dir, strategy.strategy_id, year, basis)
-                written.append(write_workbook(connection, strategy.strategy_id, year, basis, path))
+            for basis in report.bases:
+                path = workbook_path(reports_dir, strategy_id, report.fiscal_year, basis)
+                written.append(write_strategy_workbook(report, basis, path))
 
     for result in written:
         context.log.info(

@@ -4,7 +4,7 @@ import dagster as dg
 
 from evaluation.reports import queries
 from evaluation.reports.files import html_report_path
-from evaluation.reports.html_report import write_html_report
+from evaluation.reports.html_report import write_strategy_html_report
 from evaluation.warehouse import connect
 from pipelines.resources import KpiWarehouse
 
@@ -28,17 +28,17 @@ def html_report(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) 
     reports_dir = kpi_warehouse.reports_path
     written = []
     with connect(kpi_warehouse.warehouse.path, read_only=True) as connection:
-        strategies = queries.strategies(connection)
-        draw_charts = len(strategies) <= CHARTED_STRATEGIES_MAX
+        strategy_count = connection.execute("select count(*) from strategy").fetchone()[0]
+        draw_charts = strategy_count <= CHARTED_STRATEGIES_MAX
         if not draw_charts:
-            context.log.warning(f"{len(strategies)} strategies: HTML reports are written without charts "
+            context.log.warning(f"{strategy_count} strategies: HTML reports are written without charts "
                                 f"(charts are drawn for at most {CHARTED_STRATEGIES_MAX} strategies per run)")
-        for strategy in strategies:
-            if queries.latest_scored_year(connection, strategy.strategy_id) is None:
-                context.log.warning(f"{strategy.strategy_id} has no scored KPI; no HTML report written")
+        for report in queries.strategy_reports(connection):
+            if report.fiscal_year is None:
+                context.log.warning(f"{report.strategy.strategy_id} has no scored KPI; no HTML report written")
                 continue
-            path = html_report_path(reports_dir, strategy.strategy_id)
-            written.append(write_html_report(connection, strategy.strategy_id, path, draw_charts))
+            path = html_report_path(reports_dir, report.strategy.strategy_id)
+            written.append(write_strategy_html_report(report, path, draw_charts))
 
     for result in written:
         context.log.info(

@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from evaluation.eras import era_label, era_label_ja
 from evaluation.reports import charts, queries
-from evaluation.reports.discrepancies import discrepancies
+from evaluation.reports.discrepancies import Discrepancies
 from evaluation.reports.files import write_atomically
 from evaluation.reports.labels import DIRECTION_ARROWS, label_ja
 from evaluation.reports.workbook import outlook_counts_text, summary_label
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +200,7 @@ def _project_section(
     return "\n".join(parts), len(images), len(below_rows)
 
 
-def _discrepancy_section(connection: duckdb.DuckDBPyConnection, strategy_id: str) -> str:
-    found = discrepancies(connection, strategy_id)
+def _discrepancy_section(found: Discrepancies) -> str:
     if not found.rows:
         return "<h2>公表値との差異</h2><p>公表された評価表のスコアは、すべて再計算と一致しました。</p>"
     rows = [[str(value) if isinstance(value, bool) else value for value in row] for row in found.rows]
@@ -211,23 +212,21 @@ def _discrepancy_section(connection: duckdb.DuckDBPyConnection, strategy_id: str
     return f'<h2>公表値との差異</h2><p class="note">{note}</p>' + _table(headers, rows)
 
 
-def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, path: Path,
-                      draw_charts: bool = True) -> HtmlReportResult:
-    """Build the HTML report of one strategy for its latest scored fiscal year; write it atomically.
+def write_strategy_html_report(
+    report: queries.StrategyReport, path: Path, draw_charts: bool = True
+) -> HtmlReportResult:
+    """Build the HTML report of one strategy for its reported fiscal year; write it atomically.
 
     Without ``draw_charts`` the report has its tables and summaries and a note in place of the charts.
     """
-    strategy = next((s for s in queries.strategies(connection) if s.strategy_id == strategy_id), None)
-    if strategy is None:
-        raise ValueError(f"strategy {strategy_id!r} is not in the file")
-    fiscal_year = queries.latest_scored_year(connection, strategy_id)
+    strategy, fiscal_year = report.strategy, report.fiscal_year
     if fiscal_year is None:
-        raise ValueError(f"strategy {strategy_id!r} has no scored KPI; there is nothing to report")
+        raise ValueError(f"strategy {strategy.strategy_id!r} has no scored KPI; there is nothing to report")
 
-    bands = queries.bands(connection, strategy_id)
-    tables = queries.project_tables(connection, strategy_id, fiscal_year, "computed")
-    computed = queries.project_summaries(connection, strategy_id, "computed")
-    published = queries.project_summaries(connection, strategy_id, "published")
+    bands = report.bands
+    tables = report.tables["computed"]
+    computed = report.summaries["computed"]
+    published = report.summaries["published"]
     years = sorted({summary.fiscal_year for summary in computed})
 
     sections, chart_count, below_count = [], 0, 0
@@ -265,7 +264,7 @@ def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, p
 <ul>{contents}</ul>
 {"" if draw_charts else f'<p class="note">{NO_CHARTS_NOTE}</p>'}
 {"".join(sections)}
-{_discrepancy_section(connection, strategy_id)}
+{_discrepancy_section(report.discrepancies)}
 </body>
 </html>
 """
@@ -275,3 +274,9 @@ def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, p
         path, fiscal_year, len(tables), chart_count, below_count,
     )
     return HtmlReportResult(path, fiscal_year, len(tables), chart_count, below_count)
+
+
+def write_html_report(connection: duckdb.DuckDBPyConnection, strategy_id: str, path: Path,
+                      draw_charts: bool = True) -> HtmlReportResult:
+    """Build the HTML report of one strategy for its latest scored fiscal year; write it atomically."""
+    return write_strategy_html_report(queries.strategy_report(connection, strategy_id), path, draw_charts)

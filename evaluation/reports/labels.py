@@ -51,6 +51,14 @@ COLUMN_LABELS_JA = {
     "original_band": "当初の基準での評価区分",
     "original_target_achieved": "当初の基準での目標達成",
     "score_difference": "スコアの差(再計算−公表)",
+    # score_discrepancy: one row per published figure that differs from the recomputation
+    "discrepancy": "食い違いの種類",
+    "field": "項目",
+    "published_value": "公表値",
+    "recomputed_value": "再計算値",
+    "difference": "差(再計算−公表)",
+    "published_text": "公表値(表記)",
+    "recomputed_text": "再計算値(表記)",
     # summaries
     "businesses_total": "全事業数",
     "kpis_total": "全KPI数",

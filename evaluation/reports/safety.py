@@ -23,3 +23,12 @@ def csv_safe(value: object) -> object:
     if isinstance(value, str) and starts_like_formula(value):
         return CSV_TEXT_PREFIX + value
     return value
+
+
+def csv_safe_sql(column: str) -> tuple[str, list[str]]:
+    """Return a SQL expression that applies ``csv_safe`` to the VARCHAR ``column``, and its parameters.
+
+    ``column`` is an identifier already quoted by the caller; the prefixes are bound as parameters.
+    """
+    tests = " or ".join(f"starts_with({column}, ?)" for _ in FORMULA_PREFIXES)
+    return f"case when {tests} then ? || {column} else {column} end", [*FORMULA_PREFIXES, CSV_TEXT_PREFIX]

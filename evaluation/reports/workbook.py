@@ -5,6 +5,10 @@ them as the source wrote them: 1199 with ``#,##0"件"`` reads 1,199件, 75.85
 with ``0.00"%"`` reads 75.85%. Cells without a number (—, 未確定,
 (後日報告)人) hold the text as written. Every text cell is stored as a string,
 never a formula, whatever it starts with.
+
+Sheets are written in openpyxl's write-only mode, which streams rows to the
+file. A sheet's cells are collected first, because the column widths and row
+heights that depend on them must be set before the rows are streamed.
 """
 
 from __future__ import annotations
@@ -12,24 +16,25 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import duckdb
+from typing import TYPE_CHECKING, NamedTuple
 
 from evaluation.cells import normalize_text
 from evaluation.eras import era_label, era_label_ja
 from evaluation.reports import queries
-from evaluation.reports.discrepancies import SCORE_TOLERANCE, discrepancies
+from evaluation.reports.discrepancies import SCORE_TOLERANCE, Discrepancies
 from evaluation.reports.files import write_atomically
 from evaluation.reports.labels import DIRECTION_ARROWS, label_ja
 from evaluation.reports.safety import starts_like_formula
 
 if TYPE_CHECKING:
+    import duckdb
+    from openpyxl import Workbook
     from openpyxl.cell.cell import Cell
-    from openpyxl.worksheet.worksheet import Worksheet
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 log = logging.getLogger(__name__)
 
@@ -98,34 +103,105 @@ def sheet_title(project_no: int, project_name: str, taken: set[str]) -> str:
     return title
 
 
-class _SheetWriter:
-    """Writes cells into one worksheet and tracks the width each column needs."""
+class _Style(NamedTuple):
+    """The style of one cell: a number format, keys of the fonts, fills and alignments of _Styles, a quote prefix."""
 
-    def __init__(self, sheet: Worksheet) -> None:
+    number_format: str | None = None
+    font: str | None = None
+    fill: str | None = None
+    alignment: str | None = None
+    quote_prefix: bool = False
+
+
+class _Styles:
+    """The styles of one workbook, each turned into openpyxl's style array once and copied to every cell after.
+
+    Assigning a font, fill or alignment to a cell makes openpyxl look the object
+    up by its hash, about 20 µs per cell with openpyxl 3.1.5 (longer than
+    writing the cell). Copying the finished array is what openpyxl's own
+    worksheet copier does (``target._style = copy(source._style)``).
+    """
+
+    def __init__(self, workbook: Workbook) -> None:
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        self.workbook = workbook
+        self.fonts = {"bold": Font(bold=True), "title": Font(bold=True, size=14)}
+        self.fills = {"header": PatternFill("solid", fgColor="DDEBF7")}
+        self.alignments = {
+            "header": Alignment(horizontal="center", vertical="center", wrap_text=True),
+            "wrapped": Alignment(vertical="top", wrap_text=True),
+            "centered": Alignment(vertical="top", horizontal="center"),  # marks, arrows and — in value columns
+            "top": Alignment(vertical="top"),
+        }
+        self._arrays: dict[_Style, object] = {}
+
+    def apply(self, cell: Cell, style: _Style) -> None:
+        array = self._arrays.get(style)
+        if array is None:
+            from openpyxl.cell import WriteOnlyCell
+
+            template = WriteOnlyCell(cell.parent)
+            if style.number_format is not None:
+                template.number_format = style.number_format
+            if style.font is not None:
+                template.font = self.fonts[style.font]
+            if style.fill is not None:
+                template.fill = self.fills[style.fill]
+            if style.alignment is not None:
+                template.alignment = self.alignments[style.alignment]
+            template.quotePrefix = style.quote_prefix
+            array = self._arrays[style] = template._style
+        cell._style = copy(array)
+
+
+class _SheetWriter:
+    """Collects the cells of one write-only worksheet, tracks the width each column needs, then streams the rows."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet, styles: _Styles) -> None:
         self.sheet = sheet
+        self.styles = styles
+        self.cells: dict[int, dict[int, Cell]] = {}
+        self.cell_styles: dict[tuple[int, int], _Style] = {}
         self.widths: dict[int, int] = {}
+        self.column_widths: dict[int, int] = {}
+        self.row_heights: dict[int, int] = {}
+        self.max_column = 0  # the rightmost column with a cell so far
+
+    def _put(self, row: int, column: int, value: object) -> Cell:
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self.sheet, value)
+        self.cells.setdefault(row, {})[column] = cell
+        self.max_column = max(self.max_column, column)
+        return cell
 
     def _track(self, column: int, text: str) -> None:
         longest = max((display_width(line) for line in text.splitlines() or [""]), default=0)
         self.widths[column] = max(self.widths.get(column, 0), longest)
 
+    def style(self, row: int, column: int, **changes: object) -> None:
+        """Change fields of a cell's _Style; a cell not written yet is added empty, with only the style."""
+        if column not in self.cells.get(row, {}):
+            self._put(row, column, None)
+        self.cell_styles[row, column] = self.cell_styles.get((row, column), _Style())._replace(**changes)
+
     def text(self, row: int, column: int, text: str, measure: bool = True) -> Cell:
         """Write ``text`` as a string cell; a formula-like one also gets Excel's quote prefix."""
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        cell = self.sheet.cell(row=row, column=column)
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+        cell = self._put(row, column, ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
         # openpyxl turns "=..." into a formula and "#N/A" into an error; force a string.
         cell.data_type = "s"
         if starts_like_formula(text):
-            cell.quotePrefix = True
+            self.style(row, column, quote_prefix=True)
         if measure:
             self._track(column, text)
         return cell
 
     def number(self, row: int, column: int, value: Decimal | int, pattern: str, shown: str) -> Cell:
-        cell = self.sheet.cell(row=row, column=column, value=value)
-        cell.number_format = pattern
+        cell = self._put(row, column, value)
+        self.style(row, column, number_format=pattern)
         self._track(column, shown)
         return cell
 
@@ -142,18 +218,12 @@ class _SheetWriter:
             return self.text(row, column, NOT_EVALUATED)
         return self.number(row, column, score, score_format(score), f"{score}")
 
-    def fit_wrapped_rows(self, rows: range, columns: tuple[int, ...]) -> None:
-        """Set row heights for wrapped text; openpyxl does not measure, and LibreOffice keeps one line."""
-        from openpyxl.utils import get_column_letter
+    def merge(self, start_row: int, end_row: int, start_column: int, end_column: int) -> None:
+        from openpyxl.worksheet.cell_range import CellRange
 
-        for row in rows:
-            lines = 1
-            for column in columns:
-                text = self.sheet.cell(row=row, column=column).value
-                width = self.sheet.column_dimensions[get_column_letter(column)].width or MIN_WIDTH
-                if isinstance(text, str):
-                    lines = max(lines, -(-display_width(text) // max(1, int(width) - 1)))
-            self.sheet.row_dimensions[row].height = LINE_HEIGHT * lines
+        self.sheet.merged_cells.add(
+            CellRange(min_row=start_row, max_row=end_row, min_col=start_column, max_col=end_column)
+        )
 
     def fit_columns(self, headers: list[str]) -> None:
         from openpyxl.utils import get_column_letter
@@ -161,7 +231,34 @@ class _SheetWriter:
         for column, header in enumerate(headers, start=1):
             limit = MAX_TEXT_WIDTHS.get(header, MAX_OTHER_WIDTH)
             needed = max(self.widths.get(column, 0), display_width(header)) + 2
-            self.sheet.column_dimensions[get_column_letter(column)].width = max(MIN_WIDTH, min(needed, limit))
+            self.column_widths[column] = max(MIN_WIDTH, min(needed, limit))
+            self.sheet.column_dimensions[get_column_letter(column)].width = self.column_widths[column]
+
+    def fit_wrapped_rows(self, rows: range, columns: tuple[int, ...]) -> None:
+        """Set row heights for wrapped text; openpyxl does not measure, and LibreOffice keeps one line."""
+        for row in rows:
+            lines = 1
+            for column in columns:
+                cell = self.cells.get(row, {}).get(column)
+                text = None if cell is None else cell.value
+                width = self.column_widths.get(column) or MIN_WIDTH
+                if isinstance(text, str):
+                    lines = max(lines, -(-display_width(text) // max(1, int(width) - 1)))
+            self.row_heights[row] = LINE_HEIGHT * lines
+
+    def write(self) -> None:
+        """Stream every row to the sheet, each cell with its style; widths and frozen panes must be set before."""
+        for row in range(1, max(self.cells, default=0) + 1):
+            cells = self.cells.get(row, {})
+            if row in self.row_heights:
+                self.sheet.row_dimensions[row].height = self.row_heights[row]
+            values: list[Cell | None] = [None] * max(cells, default=0)
+            for column, cell in cells.items():
+                style = self.cell_styles.get((row, column))
+                if style is not None:
+                    self.styles.apply(cell, style)
+                values[column - 1] = cell
+            self.sheet.append(values)
 
 
 @dataclass(frozen=True)
@@ -224,26 +321,18 @@ def _layout(
 
 
 def _write_headers(writer: _SheetWriter, layout: _Layout) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    sheet = writer.sheet
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    centered = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for column, header in enumerate(layout.headers, start=1):
         in_year_group = layout.year_column <= column < layout.direction_column
         row = HEADER_ROW + 1 if in_year_group else HEADER_ROW
         writer.text(row, column, header)
         if not in_year_group:
-            sheet.merge_cells(start_row=HEADER_ROW, end_row=HEADER_ROW + 1, start_column=column, end_column=column)
+            writer.merge(HEADER_ROW, HEADER_ROW + 1, column, column)
     writer.text(HEADER_ROW, layout.year_column, f"{era_label(layout.fiscal_year)}年度", measure=False)
-    sheet.merge_cells(
-        start_row=HEADER_ROW, end_row=HEADER_ROW, start_column=layout.year_column, end_column=layout.year_column + 2
-    )
+    writer.merge(HEADER_ROW, HEADER_ROW, layout.year_column, layout.year_column + 2)
+    # Every header cell is styled, the covered cells of a merged range too.
     for row in (HEADER_ROW, HEADER_ROW + 1):
         for column in range(1, len(layout.headers) + 1):
-            cell = sheet.cell(row=row, column=column)
-            cell.font, cell.fill, cell.alignment = bold, fill, centered
+            writer.style(row, column, font="bold", fill="header", alignment="header")
 
 
 def _write_kpi_row(writer: _SheetWriter, row: int, kpi: queries.KpiRow, layout: _Layout, mark: str) -> None:
@@ -277,6 +366,20 @@ def _write_kpi_row(writer: _SheetWriter, row: int, kpi: queries.KpiRow, layout: 
         writer.text(row, layout.outlook_column, kpi.outlook.label_ja)
 
 
+def _align_kpi_row(writer: _SheetWriter, row: int, columns: int) -> None:
+    """Align every cell of a KPI row to the top: names wrap, and marks, arrows and — are centred."""
+    cells = writer.cells.get(row, {})
+    for column in range(1, columns + 1):
+        cell = cells.get(column)
+        if column in (2, 3, 4):
+            alignment = "wrapped"
+        elif column >= 5 and cell is not None and cell.data_type == "s":
+            alignment = "centered"
+        else:
+            alignment = "top"
+        writer.style(row, column, alignment=alignment)
+
+
 def outlook_counts_text(summary: queries.ProjectSummary) -> str:
     """Return the outlook counts as read: 順調 3 / 遅れ 4 / 達成困難 8 / データ不足 0."""
     return " / ".join(
@@ -293,8 +396,6 @@ def summary_label(summary: queries.ProjectSummary) -> str:
 
 
 def _write_summary(writer: _SheetWriter, row: int, summary: queries.ProjectSummary | None, layout: _Layout) -> None:
-    from openpyxl.styles import Font
-
     if summary is None:
         writer.text(row, 1, "(この年度・基準の集計はありません / no summary for this year and basis)", measure=False)
         return
@@ -308,70 +409,57 @@ def _write_summary(writer: _SheetWriter, row: int, summary: queries.ProjectSumma
     writer.number(row, layout.achieved_column, summary.target_achieved_count, "0", str(summary.target_achieved_count))
     if summary.outlook_counts:
         writer.text(row, layout.outlook_column, outlook_counts_text(summary))
-    for cell in writer.sheet[row]:
-        cell.font = Font(bold=True)
+    for column in range(1, writer.max_column + 1):
+        writer.style(row, column, font="bold")
 
 
 def _write_project_sheet(
-    workbook,
+    workbook: Workbook,
+    styles: _Styles,
     table: queries.ProjectTable,
-    strategy: queries.Strategy,
-    fiscal_year: int,
+    report: queries.StrategyReport,
     basis: str,
-    bands: list[queries.Band],
-    mark: str,
     taken: set[str],
 ) -> int:
-    from openpyxl.styles import Alignment, Font
-
     sheet = workbook.create_sheet(sheet_title(table.project_no, table.project_name, taken))
-    writer = _SheetWriter(sheet)
-    layout = _layout(strategy, fiscal_year, table, bands)
+    writer = _SheetWriter(sheet, styles)
+    fiscal_year = report.fiscal_year
+    layout = _layout(report.strategy, fiscal_year, table, report.bands)
 
-    title = writer.text(TITLE_ROW, 1, f"({table.project_no}){table.project_name}", measure=False)
-    title.font = Font(bold=True, size=14)
+    writer.text(TITLE_ROW, 1, f"({table.project_no}){table.project_name}", measure=False)
+    writer.style(TITLE_ROW, 1, font="title")
     writer.text(
         NOTE_ROW,
         1,
-        f"{strategy.strategy_name} {era_label_ja(fiscal_year)}(FY{fiscal_year})の評価 / "
+        f"{report.strategy.strategy_name} {era_label_ja(fiscal_year)}(FY{fiscal_year})の評価 / "
         f"スコア: {queries.BASIS_LABELS_JA[basis]} (basis = {basis})",
         measure=False,
     )
     _write_headers(writer, layout)
 
     row = FIRST_DATA_ROW
-    wrapped = Alignment(vertical="top", wrap_text=True)
-    centered = Alignment(vertical="top", horizontal="center")  # marks, arrows and — in value columns
-    top = Alignment(vertical="top")
     for kpi in table.rows:
-        _write_kpi_row(writer, row, kpi, layout, mark)
-        for cell in sheet[row]:
-            if cell.column in (2, 3, 4):
-                cell.alignment = wrapped
-            elif cell.column >= 5 and cell.data_type == "s":
-                cell.alignment = centered
-            else:
-                cell.alignment = top
+        _write_kpi_row(writer, row, kpi, layout, report.target_achieved_mark)
+        _align_kpi_row(writer, row, writer.max_column)
         row += 1
     _write_summary(writer, row, table.summary, layout)
 
-    sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=1)
+    sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
     writer.fit_columns(layout.headers)
     writer.fit_wrapped_rows(range(FIRST_DATA_ROW, row), (2, 3, 4))
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    writer.write()
     return len(table.rows)
 
 
-def _write_discrepancy_sheet(workbook, connection: duckdb.DuckDBPyConnection, strategy_id: str) -> tuple[int, str]:
-    from openpyxl.styles import Font, PatternFill
-
-    found = discrepancies(connection, strategy_id)
+def _write_discrepancy_sheet(workbook: Workbook, styles: _Styles, found: Discrepancies) -> int:
     sheet = workbook.create_sheet(DISCREPANCY_SHEET)
-    writer = _SheetWriter(sheet)
-    writer.text(TITLE_ROW, 1, "公表された評価表と再計算したスコアの差異", measure=False).font = Font(bold=True, size=14)
+    writer = _SheetWriter(sheet, styles)
+    writer.text(TITLE_ROW, 1, "公表された評価表と再計算したスコアの差異", measure=False)
+    writer.style(TITLE_ROW, 1, font="title")
     writer.text(
         NOTE_ROW,
         1,
@@ -381,8 +469,8 @@ def _write_discrepancy_sheet(workbook, connection: duckdb.DuckDBPyConnection, st
     )
     headers = [label_ja(column) for column in found.columns]
     for column, header in enumerate(headers, start=1):
-        cell = writer.text(HEADER_ROW, column, header)
-        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+        writer.text(HEADER_ROW, column, header)
+        writer.style(HEADER_ROW, column, font="bold", fill="header")
     for row_index, values in enumerate(found.rows, start=HEADER_ROW + 1):
         for column, value in enumerate(values, start=1):
             if value is None:
@@ -397,36 +485,37 @@ def _write_discrepancy_sheet(workbook, connection: duckdb.DuckDBPyConnection, st
                 writer.text(row_index, column, str(value))
     if not found.rows:
         writer.text(HEADER_ROW + 1, 1, "差異はありません / no discrepancies", measure=False)
-    sheet.freeze_panes = sheet.cell(row=HEADER_ROW + 1, column=1)
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
     writer.fit_columns(headers)
-    return len(found.rows), found.source_table
+    writer.write()
+    return len(found.rows)
+
+
+def write_strategy_workbook(report: queries.StrategyReport, basis: str, path: Path) -> WorkbookResult:
+    """Build the evaluation workbook of one strategy's reported year on ``basis``; write it atomically to ``path``."""
+    from openpyxl import Workbook
+
+    if report.fiscal_year is None:
+        raise ValueError(f"strategy {report.strategy.strategy_id!r} has no scored KPI; there is nothing to report")
+    tables = report.tables[basis]
+    workbook = Workbook(write_only=True)
+    styles = _Styles(workbook)
+    taken: set[str] = set()
+    kpi_rows = sum(_write_project_sheet(workbook, styles, table, report, basis, taken) for table in tables)
+    discrepancy_rows = _write_discrepancy_sheet(workbook, styles, report.discrepancies)
+    workbook.properties.title = f"{report.strategy.strategy_name} {era_label_ja(report.fiscal_year)} 評価表"
+
+    write_atomically(path, workbook.save)
+    source = report.discrepancies.source_table
+    log.info(
+        "wrote workbook %s: %d project sheets, %d KPI rows, %d discrepancies (from %s)",
+        path, len(tables), kpi_rows, discrepancy_rows, source,
+    )
+    return WorkbookResult(path, len(tables), kpi_rows, discrepancy_rows, source)
 
 
 def write_workbook(
     connection: duckdb.DuckDBPyConnection, strategy_id: str, fiscal_year: int, basis: str, path: Path
 ) -> WorkbookResult:
     """Build the evaluation workbook of one strategy, fiscal year and basis, and write it atomically to ``path``."""
-    from openpyxl import Workbook
-
-    strategy = next((s for s in queries.strategies(connection) if s.strategy_id == strategy_id), None)
-    if strategy is None:
-        raise ValueError(f"strategy {strategy_id!r} is not in the file")
-    bands = queries.bands(connection, strategy_id)
-    mark = queries.target_achieved_mark(connection, strategy_id)
-    tables = queries.project_tables(connection, strategy_id, fiscal_year, basis)
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    taken: set[str] = set()
-    kpi_rows = sum(
-        _write_project_sheet(workbook, table, strategy, fiscal_year, basis, bands, mark, taken) for table in tables
-    )
-    discrepancy_rows, source = _write_discrepancy_sheet(workbook, connection, strategy_id)
-    workbook.properties.title = f"{strategy.strategy_name} {era_label_ja(fiscal_year)} 評価表"
-
-    write_atomically(path, workbook.save)
-    log.info(
-        "wrote workbook %s: %d project sheets, %d KPI rows, %d discrepancies (from %s)",
-        path, len(tables), kpi_rows, discrepancy_rows, source,
-    )
-    return WorkbookResult(path, len(tables), kpi_rows, discrepancy_rows, source)
+    return write_strategy_workbook(queries.strategy_report(connection, strategy_id, fiscal_year), basis, path)
