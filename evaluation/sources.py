@@ -34,6 +34,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other Office binary files
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Rows of a CSV file made into cells first when recognizing it: a header row and the row below it.
+FIRST_ROWS = 3
 SUPPORTED_JA = "公表評価表(タブ区切り)、KPIマスター・実績報告(.xlsx か CSV)"
 SUPPORTED_EN = "published evaluation table (tab separated), KPI master or submission (.xlsx or CSV)"
 
@@ -130,11 +132,19 @@ def _recognize(path: Path, data: bytes) -> tuple[str, str | None]:
         return PUBLISHED_TABLE, encoding
 
     from evaluation.intake.formats import format_of_grids
-    from evaluation.intake.sheets import HEADER_SEARCH_ROWS, grid_from_csv_text
+    from evaluation.intake.master import ANCHOR
+    from evaluation.intake.sheets import HEADER_SEARCH_ROWS, csv_records, find_header, grid_from_records
 
     # The header lies in the first HEADER_SEARCH_ROWS rows (and a second header row below the
     # last of them), so the rest of a large file need not become cells to recognize it.
-    grid = grid_from_csv_text(text, path.name, HEADER_SEARCH_ROWS + 1)
+    records = csv_records(text, path.name, HEADER_SEARCH_ROWS + 1)
+    # Every format's header search stops at the first row with the anchor label (KPIコード for
+    # each) and reads that row and the next. When that row is among the first FIRST_ROWS - 1,
+    # the grid of the first FIRST_ROWS rows gives every search the result of the larger grid.
+    grid = grid_from_records(records[:FIRST_ROWS], path.name)
+    header = find_header(grid, ANCHOR, set())
+    if header is None or header.first_row >= FIRST_ROWS:
+        grid = grid_from_records(records, path.name)
     file_format = format_of_grids([grid])
     if file_format is not None:
         log.info("recognized %s as %s (CSV, encoding %s)", path.name, file_format, encoding)
