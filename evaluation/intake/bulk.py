@@ -107,7 +107,7 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[tu
 
 @contextmanager
 def memory_limited(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Set DuckDB's memory_limit to BULK_MEMORY_LIMIT for the block; restore the earlier limit after it.
+    """Set DuckDB's memory_limit to BULK_MEMORY_LIMIT for the block, and reset it to DuckDB's default after it.
 
     The limit applies to the whole database instance, so other connections to the same file share it.
     """
@@ -115,12 +115,11 @@ def memory_limited(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
     if not _MEMORY_SIZE.fullmatch(limit):
         raise ValueError(f"環境変数 KPI_DUCKDB_MEMORY_LIMIT の値「{limit}」は大きさではありません(例: 1GB、512MB)"
                          f" / KPI_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 1GB or 512MB")
-    earlier = connection.execute("select current_setting('memory_limit')").fetchone()[0]
     connection.execute(f"set memory_limit = '{limit}'")
     try:
         yield
     finally:
-        connection.execute(f"set memory_limit = '{earlier}'")
+        connection.execute("reset memory_limit")
 
 
 def qualifying_strategies(strategies: list[Strategy], files: list[SourceFile]) -> list[Strategy]:
