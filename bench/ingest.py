@@ -1,21 +1,25 @@
 """Time the bulk reader alone on a benchmark folder: `python -m bench.ingest data/bench/raw-1741000`.
 
 Prints the seconds since start and the process RSS after each step: finding
-and recognizing the files, reading the masters (Python reader), reading the
-submissions in bulk (DuckDB, in memory).
+and recognizing the files, reading the masters (DuckDB, and the Python
+reader for any master DuckDB leaves to it), reading the submissions in bulk
+(DuckDB). DuckDB runs under the memory limit kpi_tables sets
+(KPI_DUCKDB_MEMORY_LIMIT, else bulk.BULK_MEMORY_LIMIT) and spills to a
+temporary folder.
 """
 
 from __future__ import annotations
 
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 import psutil
 
-from evaluation.intake import bulk
+from evaluation.intake import bulk, bulk_master
 from evaluation.sources import discover
 
 
@@ -31,10 +35,15 @@ def main(raw_dir: Path) -> None:
     strategies, files = discover(raw_dir)
     report("discover", started)
     chosen = bulk.qualifying_strategies(strategies, files)
-    masters = bulk.read_masters(chosen, files)
-    report(f"read {len(masters)} masters", started)
-    result = bulk.load_bulk(duckdb.connect(), chosen, files, masters)
-    report(f"bulk read {result.counts}, {len(result.unsure)} strategies left to the Python reader", started)
+    with tempfile.TemporaryDirectory() as spill:
+        connection = duckdb.connect(config={"temp_directory": spill})
+        with bulk.memory_limited(connection):
+            sql_masters = bulk_master.read_masters(connection, chosen, files)
+            masters = bulk.read_masters([s for s in chosen if s.strategy_id not in sql_masters], files)
+            report(f"read {len(sql_masters)} masters with DuckDB and {len(masters)} with Python", started)
+            result = bulk.load_bulk(connection, chosen, files, masters, sql_masters)
+            report(f"bulk read {result.counts}, {len(result.unsure)} strategies left to the Python reader", started)
+        connection.close()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evaluation.published_table import PublishedTable
@@ -37,6 +38,13 @@ def source_file_rows(files: list[SourceFile]) -> list[dict]:
         }
         for f in files
     ]
+
+
+def recorded_source_files(connection: duckdb.DuckDBPyConnection, raw_dir: Path) -> dict[str, SourceFile]:
+    """Return the files the source_file table records, by path relative to ``raw_dir``: what discover recognized."""
+    rows = connection.execute(
+        "select source_file, file_format, encoding, size_bytes, sha256, strategy_id from source_file").fetchall()
+    return {relative: SourceFile(raw_dir / relative, relative, *rest) for relative, *rest in rows}
 
 
 def strategy_rows(strategy: Strategy) -> dict[str, list[dict]]:

@@ -163,6 +163,8 @@ def _squash(text: str) -> str:
 def looks_like_published_table(text: str) -> bool:
     """Return True when the text has the header line of a published evaluation table."""
     for line in text.splitlines():
+        if line.count("\t") < 3:
+            continue  # fewer than four cells: folding them cannot make a header line
         cells = [_squash(c) for c in line.split("\t")]
         if len(cells) > 3 and cells[0] == "No." and "事業名" in cells[1] and "KPI" in cells[3]:
             return True

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,6 +34,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other Office binary files
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Rows of a CSV file made into cells first when recognizing it: a header row and the row below it.
+FIRST_ROWS = 3
 SUPPORTED_JA = "公表評価表(タブ区切り)、KPIマスター・実績報告(.xlsx か CSV)"
 SUPPORTED_EN = "published evaluation table (tab separated), KPI master or submission (.xlsx or CSV)"
 
@@ -103,7 +106,11 @@ def _skipped(path: Path) -> bool:
 
 def recognize(path: Path) -> tuple[str, str | None]:
     """Return (format, encoding) of one data file; raise ``InputRejected`` naming the file otherwise."""
-    data = path.read_bytes()
+    return _recognize(path, path.read_bytes())
+
+
+def _recognize(path: Path, data: bytes) -> tuple[str, str | None]:
+    """Recognize the file at ``path`` from its content ``data``, read once by the caller."""
     if not data.strip():
         raise InputRejected([InputProblem(path.name, None, None, "", "ファイルが空です", "the file is empty")])
     if data.startswith(_ZIP_MAGIC):
@@ -125,11 +132,19 @@ def recognize(path: Path) -> tuple[str, str | None]:
         return PUBLISHED_TABLE, encoding
 
     from evaluation.intake.formats import format_of_grids
-    from evaluation.intake.sheets import HEADER_SEARCH_ROWS, grid_from_csv_text
+    from evaluation.intake.master import ANCHOR
+    from evaluation.intake.sheets import HEADER_SEARCH_ROWS, csv_records, find_header, grid_from_records
 
     # The header lies in the first HEADER_SEARCH_ROWS rows (and a second header row below the
     # last of them), so the rest of a large file need not become cells to recognize it.
-    grid = grid_from_csv_text(text, path.name, HEADER_SEARCH_ROWS + 1)
+    records = csv_records(text, path.name, HEADER_SEARCH_ROWS + 1)
+    # Every format's header search stops at the first row with the anchor label (KPIコード for
+    # each) and reads that row and the next. When that row is among the first FIRST_ROWS - 1,
+    # the grid of the first FIRST_ROWS rows gives every search the result of the larger grid.
+    grid = grid_from_records(records[:FIRST_ROWS], path.name)
+    header = find_header(grid, ANCHOR, set())
+    if header is None or header.first_row >= FIRST_ROWS:
+        grid = grid_from_records(records, path.name)
     file_format = format_of_grids([grid])
     if file_format is not None:
         log.info("recognized %s as %s (CSV, encoding %s)", path.name, file_format, encoding)
@@ -179,8 +194,16 @@ def _not_a_regular_file(path: Path, relative: str) -> InputProblem:
                         "not a regular file (a named pipe, socket or device); put the file itself here")
 
 
-def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
-    """List the strategies and data files under ``raw_dir``; raise listing every problem."""
+def discover(raw_dir: Path,
+             recorded: Mapping[str, SourceFile] | None = None) -> tuple[list[Strategy], list[SourceFile]]:
+    """List the strategies and data files under ``raw_dir``; raise listing every problem.
+
+    ``recorded`` maps relative paths to files recognized earlier in the same run (the
+    source_file rows). A file found there with the same strategy and size takes its
+    format, encoding and SHA-256 from the record instead of being read and recognized
+    again. Every other file is recognized, and a file whose content changed after it
+    was recorded must be caught by comparing checksums, as kpi_tables does.
+    """
     if not raw_dir.is_dir():
         raise InputRejected([InputProblem(str(raw_dir), None, None, "",
                                           "入力フォルダがありません(環境変数 KPI_RAW_DIR で指定します)",
@@ -229,23 +252,29 @@ def discover(raw_dir: Path) -> tuple[list[Strategy], list[SourceFile]]:
             problems.append(InputProblem(relative, None, None, "", f"このファイルのフォルダに {STRATEGY_FILE_NAME} がありません",
                                          f"no {STRATEGY_FILE_NAME} in this file's folder or above"))
             continue
+        known = recorded.get(relative) if recorded else None
+        if (known is not None and known.strategy_id == owner.strategy_id
+                and path.stat().st_size == known.size_bytes):
+            files.append(replace(known, path=path))
+            continue
+        data = path.read_bytes()
         try:
-            file_format, encoding = recognize(path)
+            file_format, encoding = _recognize(path, data)
         except InputRejected as rejected:
             # the reader names the file without its folder; keep the sheet it may add after the name
             problems.extend(
                 replace(p, source_file=relative + p.source_file.removeprefix(path.name)) for p in rejected.problems
             )
             continue
-        data = path.read_bytes()
         files.append(SourceFile(path, relative, file_format, encoding, len(data),
                                 hashlib.sha256(data).hexdigest(), owner.strategy_id))
 
     if not strategies and not problems:
         problems.append(InputProblem(str(raw_dir), None, None, "", f"{STRATEGY_FILE_NAME} がありません",
                                      f"no {STRATEGY_FILE_NAME} found under the input folder"))
+    with_files = {f.strategy_id for f in files}
     for strategy in strategies.values():
-        if not any(f.strategy_id == strategy.strategy_id for f in files):
+        if strategy.strategy_id not in with_files:
             problems.append(InputProblem(strategy.folder.name, None, None, "", "このフォルダにデータのファイルがありません",
                                          "the strategy folder has no data files"))
     if problems:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from evaluation import sources
 from evaluation.cells import ValueStatus, excel_number, parse_cell
 from evaluation.intake.columns import ColumnError, Quantity, in_kpi_unit, to_code, to_quantity
 from evaluation.intake.formats import load_intake, read_grids
@@ -149,6 +150,35 @@ def test_recognize_unknown_file_names_it(tmp_path):
         discover(raw)
     assert [p.source_file for p in raised.value.problems] == ["t/memo.csv"]
     assert "どの入力形式でもありません" in raised.value.problems[0].rule_ja
+
+
+def test_recognize_header_below_titles(tmp_path):
+    # The header in row 4 is past the first rows that recognition turns into cells first.
+    path = tmp_path / "titled.csv"
+    path.write_text(f"令和2年度 実績報告\n建築課\n\n{SUBMISSION_HEADER}\n2020,0101,12,確定,,山田,,\n",
+                    encoding="utf-8")
+    assert recognize(path) == (SUBMISSION, "utf-8")
+
+
+def test_discover_reuses_recorded_files(tmp_path, monkeypatch):
+    raw = make_strategy(tmp_path / "raw" / "t", MASTER_ROWS,
+                        {"r2.csv": f"{SUBMISSION_HEADER}\n2020,0101,12,確定,,山田,,\n"})
+    strategies, files = discover(raw)
+    recognized = []
+    real_recognize = sources._recognize
+    monkeypatch.setattr(sources, "_recognize", lambda path, data: recognized.append(path.name) or
+                        real_recognize(path, data))
+
+    assert discover(raw, {f.relative_path: f for f in files}) == (strategies, files)
+    assert recognized == []
+
+    # A file whose size differs from the record is read and recognized again.
+    with (raw / "t" / "r2.csv").open("a", encoding="utf-8") as handle:
+        handle.write("2021,0101,13,確定,,山田,,\n")
+    _, again = discover(raw, {f.relative_path: f for f in files})
+    assert recognized == ["r2.csv"]
+    assert next(f for f in again if f.relative_path == "t/r2.csv").sha256 != \
+        next(f for f in files if f.relative_path == "t/r2.csv").sha256
 
 
 # -- columns -------------------------------------------------------------------------------

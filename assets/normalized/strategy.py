@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.metadata import table_metadata
-from evaluation.normalize import replace_rows, strategy_rows
+from evaluation.normalize import recorded_source_files, replace_rows, strategy_rows
 from evaluation.sources import discover
 from pipelines.resources import KpiWarehouse, staging_id
 
@@ -20,15 +20,16 @@ from pipelines.resources import KpiWarehouse, staging_id
 )
 def strategy(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Rows of strategy, evaluation_method and score_band for every strategy.toml."""
-    strategies, _ = discover(kpi_warehouse.raw_path)
-
-    ids = [s.strategy_id for s in strategies]
-    tables: dict[str, list[dict]] = {"strategy": [], "evaluation_method": [], "score_band": []}
-    for item in strategies:
-        for table, rows in strategy_rows(item).items():
-            tables[table].extend(rows)
-
     with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
+        # the files source_file recognized are not read again
+        recorded = recorded_source_files(connection, kpi_warehouse.raw_path)
+        strategies, _ = discover(kpi_warehouse.raw_path, recorded)
+
+        ids = [s.strategy_id for s in strategies]
+        tables: dict[str, list[dict]] = {"strategy": [], "evaluation_method": [], "score_band": []}
+        for item in strategies:
+            for table, rows in strategy_rows(item).items():
+                tables[table].extend(rows)
         for table, rows in tables.items():
             replace_rows(connection, table, ids, rows)
         metadata = table_metadata(connection, "strategy", "strategy_id")

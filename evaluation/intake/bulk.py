@@ -16,8 +16,8 @@ writes rows the Python reader would write identically
 (tests/test_bulk_intake.py compares the two on the same files).
 
 A strategy qualifies when its folder contains one KPI master and submissions,
-all as CSV, and no published table or revision file. The master itself is
-read by the Python reader (one row per KPI, a tenth of the rows).
+all as CSV, and no published table or revision file. bulk_master.py reads
+the masters the same way, and the Python reader reads the masters it leaves.
 """
 
 from __future__ import annotations
@@ -26,20 +26,23 @@ import csv
 import io
 import logging
 import os
+import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
 
 from evaluation.cells import MISSING_MARKERS, TO_BE_REPORTED_WORDS, UNDETERMINED_WORDS
 from evaluation.intake import submission
-from evaluation.intake.columns import ColumnError, convert, locate_columns
+from evaluation.intake.columns import Column, ColumnError, convert, locate_columns
 from evaluation.intake.expected_values import check_expected_values
 from evaluation.intake.formats import read_grids
 from evaluation.intake.master import KpiMaster, expected_value_rows, kpi_rows, read_master
 from evaluation.intake.merge import NO_DEPARTMENT, Candidate, IntakeResult, _resolve
 from evaluation.intake.revisions import read_revisions, revision_rows
-from evaluation.intake.sheets import Cell, Grid, find_header
+from evaluation.intake.sheets import Cell, Grid, Header, find_header
 from evaluation.problems import InputRejected
 from evaluation.sources import KPI_MASTER, KPI_REVISION, PUBLISHED_TABLE, SUBMISSION, SourceFile
 from evaluation.strategy import Strategy
@@ -51,6 +54,15 @@ log = logging.getLogger(__name__)
 # KPI_BULK_MIN_BYTES overrides it (tests set 0 to force the bulk path).
 BULK_MIN_BYTES = 4 * 2**20
 HEADER_LINES = 3  # lines given to find_header: a one-row header and the two rows it inspects below
+# Characters of decoded CP932 text that Python keeps before inserting them into DuckDB.
+DECODED_BATCH_CHARACTERS = 16 * 2**20
+# DuckDB's memory_limit while a step reads in bulk (KPI_DUCKDB_MEMORY_LIMIT overrides it). Past it
+# DuckDB writes to its temp_directory instead of holding every line in memory: for the staging file
+# that is "<staging file>.tmp" beside it, which DuckDB removes when the last connection closes.
+# NOTE: the process uses a few hundred MiB more than the limit (the national benchmark peaked at
+# 1.1 GiB with 500MB); the default keeps an ingest step of that size near 1.5 GiB.
+BULK_MEMORY_LIMIT = "1GB"
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 # str.strip() removes these (str.isspace); SQL trim() removes only the space.
 PYTHON_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
@@ -91,6 +103,23 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[tu
     columns = list(zip(*rows, strict=True))
     selects = ", ".join(f"unnest(${number})" for number in range(1, len(columns) + 1))
     connection.execute(f"insert into {table} select {selects}", [list(column) for column in columns])
+
+
+@contextmanager
+def memory_limited(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Set DuckDB's memory_limit to BULK_MEMORY_LIMIT for the block, and reset it to DuckDB's default after it.
+
+    The limit applies to the whole database instance, so other connections to the same file share it.
+    """
+    limit = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", BULK_MEMORY_LIMIT).strip()
+    if not _MEMORY_SIZE.fullmatch(limit):
+        raise ValueError(f"環境変数 KPI_DUCKDB_MEMORY_LIMIT の値「{limit}」は大きさではありません(例: 1GB、512MB)"
+                         f" / KPI_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 1GB or 512MB")
+    connection.execute(f"set memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        connection.execute("reset memory_limit")
 
 
 def qualifying_strategies(strategies: list[Strategy], files: list[SourceFile]) -> list[Strategy]:
@@ -180,23 +209,33 @@ def _strip_sql(expression: str) -> str:
     return f"regexp_replace({expression}, '^[{characters}]+|[{characters}]+$', '', 'g')"
 
 
-def _header_positions(file: SourceFile, text_head: str) -> dict[str, int] | None:
-    """Return the submission columns' positions when the header is the file's first row, else None."""
+def one_row_header(file: SourceFile, text_head: str, columns: tuple[Column, ...],
+                   anchor: str) -> tuple[Grid, Header] | None:
+    """Return the grid of a file's first lines and its header when that header is the first row alone, else None."""
     grid = Grid(file.relative_path, file.relative_path, None)
     for row_no, values in enumerate(csv.reader(io.StringIO(text_head, newline="")), start=1):
         for column, value in enumerate(values, start=1):
             if value.strip():
                 grid.rows.setdefault(row_no, {})[column] = Cell(value)
-    labels = {label for c in submission.COLUMNS for label in c.labels}
-    header = find_header(grid, submission.ANCHOR, labels)
+    header = find_header(grid, anchor, {label for c in columns for label in c.labels})
     if header is None or header.first_row != 1 or header.last_row != 1:
         return None
-    positions, problems = locate_columns(grid, header, submission.COLUMNS)
+    return grid, header
+
+
+def _header_positions(file: SourceFile, text_head: str) -> dict[str, int] | None:
+    """Return the submission columns' positions when the header is the file's first row, else None."""
+    found = one_row_header(file, text_head, submission.COLUMNS, submission.ANCHOR)
+    if found is None:
+        return None
+    positions, problems = locate_columns(*found, submission.COLUMNS)
     return None if problems else positions
 
 
-def _head(data: bytes, encoding: str) -> str:
-    text = data[: 64 * 1024].decode(encoding, errors="ignore")
+def head_lines(data: bytes, encoding: str) -> str:
+    """Return the first HEADER_LINES lines of a file's content, decoded."""
+    codec = "utf-8-sig" if encoding == "utf-8-sig" else encoding
+    text = data[: 64 * 1024].decode(codec, errors="ignore")
     return "\n".join(text.split("\n")[:HEADER_LINES])
 
 
@@ -204,34 +243,49 @@ def stage_lines(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy
                 files: list[SourceFile], result: BulkResult) -> None:
     """Create the temporary table bulk_field: one row per data line of every qualifying submission file."""
     ids = {s.strategy_id for s in strategies}
-    layouts, utf8_paths, decoded = [], [], []
+    layouts, chosen = [], []
     for file in files:
         if file.strategy_id not in ids or file.file_format != SUBMISSION:
             continue
-        data = file.path.read_bytes()
-        codec = "utf-8-sig" if file.encoding == "utf-8-sig" else file.encoding
-        positions = _header_positions(file, _head(data, codec))
+        positions = _header_positions(file, head_lines(file.path.read_bytes(), file.encoding))
         if positions is None:
             result.unsure.add(file.strategy_id)
             continue
         layouts.append((str(file.path), file.relative_path, file.strategy_id,
                         *(positions.get(c.name) for c in submission.COLUMNS)))
-        if file.encoding in ("utf-8", "utf-8-sig"):
-            utf8_paths.append(str(file.path))
-        else:
-            decoded.append((str(file.path), data.decode(file.encoding)))
+        chosen.append(file)
 
     names = ", ".join(f"{c.name}_position integer" for c in submission.COLUMNS)
     connection.execute(f"create or replace temp table bulk_layout (path varchar, source_file varchar, "
                        f"strategy_id varchar, {names})")
     insert_rows(connection, "bulk_layout", layouts)
-    connection.execute("create or replace temp table bulk_content (path varchar, content varchar)")
-    if utf8_paths:
-        connection.execute("insert into bulk_content select filename, content from read_text(?)", [utf8_paths])
-    if decoded:
-        insert_rows(connection, "bulk_content", decoded)
+    stage_contents(connection, "bulk_content", chosen)
     stage_fields(connection)
     connection.execute("drop table bulk_content")
+
+
+def stage_contents(connection: duckdb.DuckDBPyConnection, table: str, files: list[SourceFile]) -> None:
+    """Create the temporary table ``table`` (path, content) with the text of each file.
+
+    DuckDB reads UTF-8 files itself. CP932 files are decoded by Python and inserted
+    DECODED_BATCH_CHARACTERS at a time, so that Python keeps one batch in memory, not every file.
+    """
+    connection.execute(f"create or replace temp table {table} (path varchar, content varchar)")
+    utf8_paths = [str(f.path) for f in files if f.encoding in ("utf-8", "utf-8-sig")]
+    if utf8_paths:
+        connection.execute(f"insert into {table} select filename, content from read_text(?)", [utf8_paths])
+    decoded: list[tuple[str, str]] = []
+    characters = 0
+    for file in files:
+        if file.encoding in ("utf-8", "utf-8-sig"):
+            continue
+        text = file.path.read_bytes().decode(file.encoding)
+        decoded.append((str(file.path), text))
+        characters += len(text)
+        if characters >= DECODED_BATCH_CHARACTERS:
+            insert_rows(connection, table, decoded)
+            decoded, characters = [], 0
+    insert_rows(connection, table, decoded)
 
 
 def _field(name: str) -> str:
@@ -255,18 +309,20 @@ def _convert_distinct(connection: duckdb.DuckDBPyConnection, column_name: str) -
     insert_rows(connection, f"bulk_{column_name}", converted)
 
 
-def stage_fields(connection: duckdb.DuckDBPyConnection) -> None:
-    """Create bulk_field: the stripped fields of each data line, with its blank-row, note and quoting facts.
+def fields_query(layout: str, content: str, selected: str) -> str:
+    """SQL of one row per data line (below the first) of the files in ``content``, split into fields.
 
-    One statement from file contents to fields, so that no table of whole lines or field lists is kept.
+    Each row has the file's ``layout`` row (path, source_file, strategy_id and column
+    positions), its line number, whether its quoting is beyond the split, the count of
+    filled fields, the first filled field, and the columns in ``selected``, which may
+    use ``fields`` (the line's fields) and the layout's positions. One statement goes
+    from file contents to fields, so that no table of whole lines or field lists is kept.
     """
-    columns = ",\n".join(f"nullif({_strip_sql(_field(c.name))}, '') as {c.name}_text" for c in submission.COLUMNS)
-    connection.execute(f"""
-        create or replace temp table bulk_field as
+    return f"""
         with cleaned as (
             -- a UTF-8 byte order mark, read as U+FEFF, only at the start of a file
             select path, case when starts_with(content, chr(65279)) then content[2:] else content end as content
-            from bulk_content
+            from {content}
         ),
         split as (
             select
@@ -277,12 +333,12 @@ def stage_fields(connection: duckdb.DuckDBPyConnection) -> None:
         ),
         parsed as (
             select
-                bulk_layout.*,
+                {layout}.*,
                 split.line_no,
                 regexp_replace(split.line, chr(13) || '$', '') as line,
                 regexp_extract_all(regexp_replace(split.line, chr(13) || '$', ''), '{FIELD_PATTERN}', 1) as fields
             from split
-            join bulk_layout using (path)
+            join {layout} using (path)
             where split.line_no > 1
         ),
         filled as (
@@ -293,15 +349,31 @@ def stage_fields(connection: duckdb.DuckDBPyConnection) -> None:
             strategy_id,
             source_file,
             line_no,
-            actual_position,
             (length(line) - length(replace(line, '"', ''))) % 2 = 1 or line like '%' || chr(13) || '%'
                 or list_bool_or([f like '%"%' and not regexp_full_match(f, '"(?:[^"]|"")*"') for f in fields])
                 as bad_quoting,
             len(filled) as filled_count,
             filled[1] as first_filled,
-            {columns}
+            {selected}
         from filled
-    """)
+    """
+
+
+def stripped_field_sql(name: str) -> str:
+    """SQL of a column's field as the Python reader keeps text: unquoted and stripped, NULL when blank."""
+    return f"nullif({_strip_sql(_field(name))}, '')"
+
+
+def raw_field_sql(name: str) -> str:
+    """SQL of a column's field as the CSV cell of the Python reader: unquoted, not stripped, NULL when blank."""
+    return f"case when {_strip_sql(_field(name))} <> '' then {_field(name)} end"
+
+
+def stage_fields(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create bulk_field: the stripped fields of each data line, with its blank-row, note and quoting facts."""
+    columns = ",\n".join(f"{stripped_field_sql(c.name)} as {c.name}_text" for c in submission.COLUMNS)
+    connection.execute("create or replace temp table bulk_field as "
+                       + fields_query("bulk_layout", "bulk_content", f"actual_position, {columns}"))
     for name in ("fiscal_year", "kpi_id", "status", "correction"):
         _convert_distinct(connection, name)
 
@@ -317,13 +389,27 @@ def _marker_sql() -> tuple[str, list]:
         [value for row in rows for value in row]
 
 
-def stage_values(connection: duckdb.DuckDBPyConnection, master_kpis: list[dict]) -> None:
-    """Create bulk_value: one converted row per filled data line, with its unsure flag."""
+def stage_master(connection: duckdb.DuckDBPyConnection, master_kpis: list[dict],
+                 sql_periods: dict[str, tuple[int, int]]) -> None:
+    """Create bulk_master: the KPIs of the Python reader's masters and of the bulk_kpi rows of ``sql_periods``."""
     connection.execute("create or replace temp table bulk_master (strategy_id varchar, kpi_id varchar, unit varchar, "
                        "department varchar, kpi_name varchar, first_fiscal_year integer, last_fiscal_year integer)")
     insert_rows(connection, "bulk_master", [
         (k["strategy_id"], k["kpi_id"], k["unit"], k["department"], k["kpi_name"], k["first_fiscal_year"],
          k["last_fiscal_year"]) for k in master_kpis])
+    if sql_periods:
+        ids = sorted(sql_periods)
+        connection.execute("""
+            insert into bulk_master
+            select strategy_id, kpi_id, unit, department, kpi_name, first_fiscal_year, last_fiscal_year
+            from bulk_kpi
+            join (select unnest(?) as strategy_id, unnest(?) as first_fiscal_year, unnest(?) as last_fiscal_year)
+                using (strategy_id)
+        """, [ids, [sql_periods[i][0] for i in ids], [sql_periods[i][1] for i in ids]])
+
+
+def stage_values(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create bulk_value: one converted row per filled data line, with its unsure flag."""
     marker_query, marker_values = _marker_sql()
     words = [f"({w})" for w in UNDETERMINED_WORDS] + list(UNDETERMINED_WORDS)
     later = [f"({w})" for w in TO_BE_REPORTED_WORDS] + list(TO_BE_REPORTED_WORDS)
@@ -538,15 +624,17 @@ def stage_submission_status(connection: duckdb.DuckDBPyConnection, result: BulkR
 
 
 def load_bulk(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy], files: list[SourceFile],
-              masters: dict[str, KpiMaster]) -> BulkResult:
+              masters: dict[str, KpiMaster], sql_masters: frozenset[str] | set[str] = frozenset()) -> BulkResult:
     """Read the submissions of strategies whose masters were read; leave the results in temporary tables.
 
+    ``masters`` are the masters the Python reader read. ``sql_masters`` are the
+    ids of strategies whose master bulk_master.read_masters left in bulk_kpi.
     The tables are bulk_kpi_value, bulk_kpi_value_history and
     bulk_submission_status. Strategies in ``result.unsure`` have no rows there
     and must be read by the Python reader.
     """
-    result = BulkResult(strategy_ids=[s.strategy_id for s in strategies if s.strategy_id in masters])
-    chosen = [s for s in strategies if s.strategy_id in masters]
+    chosen = [s for s in strategies if s.strategy_id in masters or s.strategy_id in sql_masters]
+    result = BulkResult(strategy_ids=[s.strategy_id for s in chosen])
     periods = {s.strategy_id: (s.first_fiscal_year, s.last_fiscal_year) for s in chosen}
     master_kpis = [
         {**row, "first_fiscal_year": periods[strategy_id][0], "last_fiscal_year": periods[strategy_id][1]}
@@ -554,7 +642,8 @@ def load_bulk(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy],
         for row in kpi_rows(master, strategy_id)
     ]
     stage_lines(connection, chosen, files, result)
-    stage_values(connection, master_kpis)
+    stage_master(connection, master_kpis, {i: periods[i] for i in sql_masters if i in periods})
+    stage_values(connection)
     connection.execute("drop table bulk_field")
     stage_candidates(connection, result)
     resolve_groups(connection, result)

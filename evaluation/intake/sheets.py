@@ -218,25 +218,38 @@ def read_csv(path: Path, display_name: str) -> tuple[Grid, str]:
 
 def grid_from_csv_text(text: str, display_name: str, max_rows: int | None = None) -> Grid:
     """Build the grid of CSV text; with ``max_rows``, of its first records only (enough to find a header)."""
+    return grid_from_records(csv_records(text, display_name, max_rows), display_name)
+
+
+def grid_from_records(records: list[list[str]], display_name: str) -> Grid:
+    """Build the grid of CSV records: one text cell per field that is not blank."""
     grid = Grid(display_name, display_name, None)
+    for row_no, values in enumerate(records, start=1):
+        for column, value in enumerate(values, start=1):
+            if value.strip():
+                grid.rows.setdefault(row_no, {})[column] = Cell(value)
+    return grid
+
+
+def csv_records(text: str, display_name: str, max_rows: int | None = None) -> list[list[str]]:
+    """Parse CSV text into records; with ``max_rows``, its first records only."""
+    records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         for row_no, values in enumerate(reader, start=1):
             if max_rows is not None and row_no > max_rows:
                 break
-            for column, value in enumerate(values, start=1):
-                if value.strip():
-                    grid.rows.setdefault(row_no, {})[column] = Cell(value)
+            records.append(values)
     except csv.Error as error:
         # the csv module stops at a field over csv.field_size_limit() (131072 characters by
         # default), which is usually a quote that is never closed
         limit = csv.field_size_limit()
-        raise InputRejected([grid.problem(
+        raise InputRejected([Grid(display_name, display_name, None).problem(
             reader.line_num, None, "",
             f"CSV として読めません。1つの欄が {limit:,} 文字を超えるか、引用符(\")が閉じていません",
             f"cannot read the CSV: a field is over {limit:,} characters or a quote (\") is not closed ({error})",
         )]) from error
-    return grid
+    return records
 
 
 @dataclass(frozen=True)
