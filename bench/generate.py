@@ -224,8 +224,12 @@ def write_strategy(folder: Path, number: int, kpis_per_strategy: int, seed: int)
         write_csv(folder / f"submission_{year}.csv", rows, encoding)
 
     # A correction of the last year's first KPI, in a file of its own, as an office sends it later.
+    # A cumulative KPI's correction does not fall below its earlier years, or validation rightly stops the run.
     kpi = kpis[0]
-    correction = (str(last), kpi.kpi_id, kpi.department, f"KPI {kpi.kpi_id}", value_text(rng, kpi.target, kpi.unit, 4),
+    corrected = kpi.target
+    if kpi.cumulative:
+        corrected = max(corrected, actual_number(rng, kpi, last - FIRST_FISCAL_YEAR - 1))
+    correction = (str(last), kpi.kpi_id, kpi.department, f"KPI {kpi.kpi_id}", value_text(rng, corrected, kpi.unit, 4),
                   "確定", "", "担当者0", "修正", "集計漏れ")
     write_csv(folder / f"submission_{last}_修正.csv", [SUBMISSION_HEADER, correction], "utf-8")
     return len(kpis) * FISCAL_YEARS
