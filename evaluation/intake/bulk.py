@@ -59,8 +59,8 @@ DECODED_BATCH_CHARACTERS = 16 * 2**20
 # DuckDB's memory_limit while a step reads in bulk (KPI_DUCKDB_MEMORY_LIMIT overrides it). Past it
 # DuckDB writes to its temp_directory instead of holding every line in memory: for the staging file
 # that is "<staging file>.tmp" beside it, which DuckDB removes when the last connection closes.
-# NOTE: the process uses a few hundred MiB more than the limit (the national benchmark peaked at
-# 1.1 GiB with 500MB); the default keeps an ingest step of that size near 1.5 GiB.
+# NOTE: the process uses a few hundred MiB more than the limit. With 1GB the ingest steps of the
+# national benchmark peaked at 1,323 MiB (docs/performance.md).
 BULK_MEMORY_LIMIT = "1GB"
 INSERT_CHUNK_ROWS = 1_000_000  # rows per insert into a normalized table (see insert_in_chunks)
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
