@@ -25,6 +25,15 @@ from pipelines.resources import KpiWarehouse
 INGEST_GROUPS = ("raw", "normalized")
 
 
+def failure_text(error) -> str:
+    """Return a failed step's error message with the messages of the errors that caused it."""
+    messages = []
+    while error is not None:
+        messages.append(str(error.message).strip())
+        error = error.cause
+    return " <- ".join(messages)[:4000]
+
+
 def main(raw_dir: Path, output_dir: Path) -> dict:
     keys = {spec.key for spec in defs.resolve_all_asset_specs() if spec.group_name in INGEST_GROUPS}
     job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=keys, asset_check_selection=set())
@@ -60,8 +69,7 @@ def main(raw_dir: Path, output_dir: Path) -> dict:
                         "peak_rss_mib": sampler.peak(step["start"], step["end"]) >> 20}
                   for key, step in steps.items() if "start" in step and "end" in step},
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10,
-        "failures": [str(e.event_specific_data.error.message).strip()[:2000]
-                     for e in result.all_events if e.is_step_failure],
+        "failures": [failure_text(e.event_specific_data.error) for e in result.all_events if e.is_step_failure],
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -177,3 +179,20 @@ def test_memory_limited_rejects_other_text(monkeypatch):
     monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "1GB'; drop table x; --")
     with pytest.raises(ValueError, match="KPI_DUCKDB_MEMORY_LIMIT"), bulk.memory_limited(duckdb.connect()):
         pass
+
+
+INGEST_IMPORT_PROBE = """
+import importlib, pkgutil, sys
+import evaluation.intake
+for module in pkgutil.iter_modules(evaluation.intake.__path__):
+    importlib.import_module("evaluation.intake." + module.name)
+import assets.normalized.kpi_tables, assets.normalized.strategy, assets.raw.source_file
+import evaluation.normalize, evaluation.sources
+print("pandas" in sys.modules)
+"""
+
+
+def test_ingest_modules_import_without_pandas():
+    completed = subprocess.run([sys.executable, "-c", INGEST_IMPORT_PROBE], cwd=Path(__file__).parent.parent,
+                               capture_output=True, text=True, check=True)
+    assert completed.stdout.strip().splitlines()[-1] == "False"

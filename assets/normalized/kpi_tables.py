@@ -119,11 +119,9 @@ def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
         for name, (_, order_by) in TABLE_SPECS.items():
             count = replace_rows(connection, name, [s.strategy_id for s in strategies], rows[name])
             if done and name in BULK_TABLES:
-                count += connection.execute(f"insert into {name} by name select * from bulk_{name}").fetchone()[0]
+                count += bulk.insert_in_chunks(connection, name, f"bulk_{name}", sorted(done))
             if name == "kpi" and done & sql_masters:
-                count += connection.execute("insert into kpi by name select * from bulk_kpi "
-                                            "where strategy_id in (select unnest(?))",
-                                            [sorted(done & sql_masters)]).fetchone()[0]
+                count += bulk.insert_in_chunks(connection, "kpi", "bulk_kpi", sorted(done & sql_masters))
             context.log.info(f"wrote {count} rows to {name}")
             yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(connection, name, order_by))
 

@@ -59,9 +59,10 @@ DECODED_BATCH_CHARACTERS = 16 * 2**20
 # DuckDB's memory_limit while a step reads in bulk (KPI_DUCKDB_MEMORY_LIMIT overrides it). Past it
 # DuckDB writes to its temp_directory instead of holding every line in memory: for the staging file
 # that is "<staging file>.tmp" beside it, which DuckDB removes when the last connection closes.
-# NOTE: the process uses a few hundred MiB more than the limit (the national benchmark peaked at
-# 1.1 GiB with 500MB); the default keeps an ingest step of that size near 1.5 GiB.
+# NOTE: the process uses a few hundred MiB more than the limit. With 1GB the ingest steps of the
+# national benchmark peaked at 1,323 MiB (docs/performance.md).
 BULK_MEMORY_LIMIT = "1GB"
+INSERT_CHUNK_ROWS = 1_000_000  # rows per insert into a normalized table (see insert_in_chunks)
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 # str.strip() removes these (str.isspace); SQL trim() removes only the space.
 PYTHON_WHITESPACE = (
@@ -120,6 +121,35 @@ def memory_limited(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
     finally:
         connection.execute("reset memory_limit")
+
+
+def insert_in_chunks(connection: duckdb.DuckDBPyConnection, table: str, source: str, strategy_ids: list[str]) -> int:
+    """Insert the rows of ``strategy_ids`` from temporary table ``source`` into ``table``; return the count.
+
+    DuckDB 2.0.1 keeps the primary-key index entries an insert adds in memory
+    until a checkpoint writes them, and under BULK_MEMORY_LIMIT one insert of
+    1.7 x 10^7 kpi_value_history rows ran out of memory. So the rows go in
+    chunks of whole strategies of about INSERT_CHUNK_ROWS rows, each chunk
+    followed by a checkpoint.
+    """
+    sizes = connection.execute(f"select strategy_id, count(*) from {source} where strategy_id in (select unnest(?)) "
+                               "group by strategy_id order by strategy_id", [strategy_ids]).fetchall()
+    chunks: list[list[str]] = [[]]
+    rows = 0
+    for strategy_id, count in sizes:
+        if rows and rows + count > INSERT_CHUNK_ROWS:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(strategy_id)
+        rows += count
+    inserted = 0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        inserted += connection.execute(f"insert into {table} by name select * from {source} "
+                                       "where strategy_id in (select unnest(?))", [chunk]).fetchone()[0]
+        connection.execute("checkpoint")
+    return inserted
 
 
 def qualifying_strategies(strategies: list[Strategy], files: list[SourceFile]) -> list[Strategy]:
