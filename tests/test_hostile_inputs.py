@@ -423,3 +423,17 @@ def test_staging_rejects_folder_path(tmp_path):
     with pytest.raises(PublishRejected, match="はフォルダです"):
         Warehouse(tmp_path / "kpi.duckdb").start_staging("run-1")
     assert list(tmp_path.glob(".kpi.duckdb.*")) == []
+
+
+def test_unknown_master_unit_stops_run(tmp_path):
+    # the master's 単位 written as full-width ％: no range rule would check 150 against 0-100
+    rows = [MASTER_ROWS[0], MASTER_ROWS[1].replace(",%,", ",％,")]
+    raw = make_strategy(tmp_path / "raw" / "t", rows, {
+        "a.csv": f"{SUBMISSION_HEADER}\n2020,0201,150,確定,,山田,,\n",
+    })
+    outcome = refresh(raw, tmp_path / "out" / "kpi.duckdb", raise_on_error=False)
+    messages = _check_messages(outcome, "kpi_unit_known")
+    assert not outcome.success
+    assert len(messages) == 1
+    assert "KPIの単位「％」は既知の単位ではありません" in messages[0]
+    assert messages[0].startswith("t/master.csv")

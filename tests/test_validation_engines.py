@@ -40,6 +40,8 @@ BREAKS = [
     "update kpi set target_fiscal_year = 2030, baseline_fiscal_year = 2031 where kpi_id = '008-1'",
     # target_year_in_period and the other in-period rules: a KPI of a strategy that is not there
     "insert into kpi select * replace ('nowhere' as strategy_id) from kpi where kpi_id = '009-1'",
+    # kpi_unit_known: a full-width ％ in the KPI's own unit, which no range rule would cover
+    "update kpi set unit = '％' where kpi_id = '022-1'",
     # row_read_with_correction
     "update kpi set notes = 'test' where kpi_id = '010-1'",
     # missing_marker_variant (baseline) and unit_known: baseline written with U+2015 and an unknown unit

@@ -87,8 +87,9 @@ def create_frame(connection: duckdb.DuckDBPyConnection, frame: str) -> str:
     """Create the temp view of ``frame`` (and the tables it reads) on ``connection``; return its name."""
     if frame not in FRAMES:
         raise ValueError(f"unknown validation frame {frame!r}")
-    if frame == "kpi_cell":
+    if frame in ("kpi", "kpi_cell"):
         stage_units(connection)
+    if frame == "kpi_cell":
         _stage_cell_texts(connection)
     connection.execute(read_sql(f"validated/frames/{frame}.sql"))
     return view_name(frame)

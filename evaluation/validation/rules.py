@@ -169,6 +169,15 @@ RULES: tuple[Rule, ...] = (
         failing=_pair_fails_sql("target_fiscal_year > baseline_fiscal_year", "target_fiscal_year", "baseline_fiscal_year"),
     ),
     Rule(
+        "kpi_unit_known", "kpi", Severity.ERROR,
+        f"KPIの単位は既知のもの({_UNIT_LIST})",
+        "KPIの単位「{unit}」は既知の単位ではありません(" + _UNIT_LIST + ")。範囲の規則をかけられません",
+        "the KPI's unit {unit!r} is not a known unit, so no range rule applies to its values",
+        lambda ex: [ex.ExpectColumnValuesToBeInSet(column="unit", value_set=sorted(KNOWN_UNITS))],
+        column="単位", value="{unit}",
+        failing="unit is not null and unit not in (select unit from validation_unit where unit <> '')",
+    ),
+    Rule(
         "row_read_with_correction", "kpi", Severity.WARNING,
         "読み込み時に補正や注記があったKPIは元の表と見比べる",
         "読み込み時に補正や注記がありました。元の表と見比べてください({notes})",

@@ -9,6 +9,7 @@ select
     kpi.kpi_id,
     kpi.business_no,
     kpi.kpi_name,
+    kpi.unit,
     kpi.direction,
     coalesce(
         case kpi.direction when 'up' then '↗' when 'down' then '↘' when 'maintain' then '→' end,
