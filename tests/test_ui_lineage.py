@@ -94,7 +94,9 @@ def webserver(tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("ui-warehouse") / "kpi.duckdb"
 
     # one refresh recorded in this instance, so the page shows materializations
-    resource = KpiWarehouse(raw_dir=str(raw), warehouse_path=str(warehouse))
+    # reports beside the DuckDB file: a module fixture runs before conftest points KPI_REPORTS_DIR away from data/
+    reports = warehouse.parent / "reports"
+    resource = KpiWarehouse(raw_dir=str(raw), warehouse_path=str(warehouse), reports_dir=str(reports))
     with dg.DagsterInstance.from_config(str(home)) as instance:
         result = defs.resolve_job_def("annual_refresh").execute_in_process(
             instance=instance, resources={"kpi_warehouse": resource}, tags=all_fiscal_years_tags()
@@ -108,6 +110,7 @@ def webserver(tmp_path_factory):
         "DAGSTER_HOME": str(home),
         "KPI_RAW_DIR": str(raw),
         "KPI_WAREHOUSE": str(warehouse),
+        "KPI_REPORTS_DIR": str(reports),
     }
     log_path = home / "webserver.log"
     with open(log_path, "w") as log:
