@@ -38,7 +38,7 @@ master: $(STAMP)
 ## template: write each department's submission template for a fiscal year (FY=2020)
 ## into data/templates/ (or KPI_TEMPLATES_DIR)
 template: $(STAMP)
-	@test -n "$(FY)" || { echo "FY を指定してください (例: make template FY=2020)"; exit 2; }
+	@test -n "$(FY)" || { echo "FY を指定してください (例: make template FY=2020) / set FY, e.g. make template FY=2020"; exit 2; }
 	$(BIN)/python -m pipelines.cli template --fiscal-year $(FY)
 
 ## bench: time the refresh on synthetic strategies of SIZES KPI-years (default 10^4 and 1.74 x 10^6;
