@@ -76,13 +76,14 @@ def file_identity(path: Path) -> tuple[int, int] | None:
 
 def setting_problems() -> list[str]:
     """Check the environment settings of a refresh before it starts; return one message per problem."""
+    from evaluation.intake.bulk import memory_limit_setting
     from evaluation.validation.engines import chosen_engine
     from pipelines.definitions import defs
     from pipelines.resources import SettingInvalid, lock_timeout_seconds, output_path_problems
 
     resource = defs.resources["kpi_warehouse"]
     problems = []
-    for check_setting in (lock_timeout_seconds, chosen_engine):
+    for check_setting in (lock_timeout_seconds, chosen_engine, memory_limit_setting):
         try:
             check_setting()
         except SettingInvalid as error:

@@ -43,7 +43,7 @@ from evaluation.intake.master import KpiMaster, expected_value_rows, kpi_rows, r
 from evaluation.intake.merge import NO_DEPARTMENT, Candidate, IntakeResult, _resolve
 from evaluation.intake.revisions import read_revisions, revision_rows
 from evaluation.intake.sheets import Cell, Grid, Header, find_header
-from evaluation.problems import InputRejected
+from evaluation.problems import InputRejected, SettingInvalid
 from evaluation.sources import KPI_MASTER, KPI_REVISION, PUBLISHED_TABLE, SUBMISSION, SourceFile
 from evaluation.strategy import Strategy
 
@@ -106,16 +106,22 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[tu
     connection.execute(f"insert into {table} select {selects}", [list(column) for column in columns])
 
 
+def memory_limit_setting() -> str:
+    """Return KPI_DUCKDB_MEMORY_LIMIT (default BULK_MEMORY_LIMIT); raise SettingInvalid unless it is a size."""
+    limit = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", BULK_MEMORY_LIMIT).strip()
+    if not _MEMORY_SIZE.fullmatch(limit):
+        raise SettingInvalid(f"環境変数 KPI_DUCKDB_MEMORY_LIMIT の値「{limit}」は大きさではありません(例: 1GB、512MB)"
+                             f" / KPI_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 1GB or 512MB")
+    return limit
+
+
 @contextmanager
 def memory_limited(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Set DuckDB's memory_limit to BULK_MEMORY_LIMIT for the block, and reset it to DuckDB's default after it.
 
     The limit applies to the whole database instance, so other connections to the same file share it.
     """
-    limit = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", BULK_MEMORY_LIMIT).strip()
-    if not _MEMORY_SIZE.fullmatch(limit):
-        raise ValueError(f"環境変数 KPI_DUCKDB_MEMORY_LIMIT の値「{limit}」は大きさではありません(例: 1GB、512MB)"
-                         f" / KPI_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 1GB or 512MB")
+    limit = memory_limit_setting()
     connection.execute(f"set memory_limit = '{limit}'")
     try:
         yield
