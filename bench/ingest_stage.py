@@ -2,8 +2,8 @@
 
 Runs the assets of the raw and normalized groups (source_file, strategy,
 kpi_tables) without their checks, in this process, as annual_refresh runs
-them, and prints one JSON object: each step's seconds and peak RSS (sampled
-as bench/refresh.py samples it) and the process's peak RSS (ru_maxrss). The
+them. Prints one JSON object: each step's seconds and peak RSS (sampled as
+bench/refresh.py samples it), and the process's peak RSS (ru_maxrss). The
 staging file goes beside OUT/kpi.duckdb and is removed at the end of the run,
 because nothing publishes it.
 """

@@ -67,32 +67,26 @@ def import_floor() -> float:
     return median_seconds([PYTHON, "-c", "import dagster, great_expectations, duckdb, pandas"])
 
 
-def otaru_refresh(scratch: Path, engine: str = "duckdb") -> float:
-    """Time `python -m pipelines.cli run` on data/raw/otaru with its own DAGSTER_HOME, as `make run` runs it.
-
-    ``engine`` is the validation engine (KPI_VALIDATION_ENGINE).
-    """
-    home = scratch / "dagster_home"
+def otaru_environment(scratch: Path, name: str) -> dict[str, str]:
+    """Build the environment of a refresh of data/raw/otaru with its own DAGSTER_HOME and outputs under ``name``."""
+    home = scratch / f"{name}_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROJECT_ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
     raw = scratch / "otaru-raw"
     shutil.copytree(PROJECT_ROOT / "data" / "raw" / "otaru", raw / "otaru", dirs_exist_ok=True)
-    env = {**os.environ, "DAGSTER_HOME": str(home), "KPI_RAW_DIR": str(raw),
-           "KPI_WAREHOUSE": str(scratch / "otaru" / "kpi.duckdb"),
-           "KPI_REPORTS_DIR": str(scratch / "otaru" / "reports"), "KPI_VALIDATION_ENGINE": engine}
+    return {**os.environ, "DAGSTER_HOME": str(home), "KPI_RAW_DIR": str(raw),
+            "KPI_WAREHOUSE": str(scratch / name / "kpi.duckdb"), "KPI_REPORTS_DIR": str(scratch / name / "reports")}
+
+
+def otaru_refresh(scratch: Path, engine: str = "duckdb") -> float:
+    """Time `python -m pipelines.cli run` on data/raw/otaru, as `make run` runs it, with validation ``engine``."""
+    env = {**otaru_environment(scratch, f"otaru_{engine}"), "KPI_VALIDATION_ENGINE": engine}
     return median_seconds([PYTHON, "-m", "pipelines.cli", "run"], env=env)
 
 
 def executors(scratch: Path) -> dict[str, float]:
     """Time the Otaru refresh from the CLI under the in-process and the multiprocess executor."""
-    home = scratch / "executors_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PROJECT_ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
-    raw = scratch / "otaru-raw"
-    shutil.copytree(PROJECT_ROOT / "data" / "raw" / "otaru", raw / "otaru", dirs_exist_ok=True)
-    env = {**os.environ, "DAGSTER_HOME": str(home), "KPI_RAW_DIR": str(raw),
-           "KPI_WAREHOUSE": str(scratch / "executors" / "kpi.duckdb"),
-           "KPI_REPORTS_DIR": str(scratch / "executors" / "reports")}
+    env = otaru_environment(scratch, "executors")
     from pipelines.partitions import all_fiscal_years_tags
 
     dagster = str(Path(PYTHON).parent / "dagster")

@@ -11,8 +11,8 @@ import warnings
 import dagster as dg
 
 # kpi_score and project_summary refresh every fiscal year in one run with
-# BackfillPolicy.single_run(), which Dagster 1.13 marks as beta. Its warning,
-# printed on every load, tells the planning staff nothing, so it is not shown.
+# BackfillPolicy.single_run(), which Dagster 1.13 marks as beta. Its warning is
+# printed on every load and is of no use to the planning staff, so it is hidden.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 import assets  # noqa: E402 (the filter must be in place before the assets load)

@@ -71,7 +71,7 @@ def otaru_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KPI_REPORTS_DIR", str(tmp_path_factory.mktemp("otaru-reports")))
         # This shared refresh validates with Great Expectations, so GX runs through Dagster in the
-        # tests and writes its Data Docs; every other refresh uses the default engine, DuckDB.
+        # tests and writes its Data Docs. Every other refresh uses the default engine, DuckDB.
         patch.setenv("KPI_VALIDATION_ENGINE", "great_expectations")
         refresh(raw, warehouse)
     return warehouse

@@ -156,7 +156,8 @@ def test_messages_name_the_break(both_engines):
                                                negative).message
     # the baseline written ―xyz: U+2015 HORIZONTAL BAR read as missing
     [variant] = by_sql["missing_marker_variant"]
-    assert variant["value_text"] == "―xyz" and "U+2015" in variant["note"]
+    assert variant["value_text"] == "―xyz"
+    assert "U+2015" in variant["note"]
 
 
 def test_engine_setting(monkeypatch):

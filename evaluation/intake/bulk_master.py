@@ -7,7 +7,7 @@ converters convert each distinct text of a typed column once. SQL checks the
 rules that join the columns of a row and the rows of a master.
 
 A master the SQL cannot decide with certainty is left to the Python reader,
-which writes the message: a header that is not the first row alone,
+which writes the message. These are: a header that is not the first row alone,
 expected-value columns (期待値, 目安値), quoting the line split does not cover,
 a cell its converter rejects, an empty required cell, or a broken rule
 (unit, exclusion, years, direction, repeated KPI code, business that changes

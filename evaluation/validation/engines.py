@@ -7,8 +7,8 @@ and compares). DuckDB runs all rules of a frame in one query, out of core: on
 the Otaru table it takes under a second where GX takes several, and at
 national scale no frame is loaded into Python (docs/performance.md).
 ``KPI_VALIDATION_ENGINE=great_expectations`` runs the suites in GX instead,
-on a pandas copy of each frame, and writes the GX Data Docs; it suits a city's
-tables, not a national collection.
+on a pandas copy of each frame, and writes the GX Data Docs. Because of that
+copy it suits a city's tables, not a national collection.
 """
 
 from __future__ import annotations

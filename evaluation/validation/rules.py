@@ -39,8 +39,8 @@ class Rule:
     column: str = "{source_column}"  # template naming the column shown in the message
     value: str = "{value_text}"  # template giving the value shown in the message
     # The same rule as a DuckDB SQL condition over the frame's columns, true for a
-    # failing row; a null counts as passing, as a missing value is skipped by the
-    # expectations. tests/test_validation_engines.py checks both agree.
+    # failing row. A null counts as passing, because the expectations skip a
+    # missing value. tests/test_validation_engines.py checks that both agree.
     failing: str = ""
 
 

@@ -6,7 +6,7 @@
 -- evaluation/validation/frames.py creates first.
 -- A cell without a unit is read in the KPI's unit; an unknown unit has no
 -- normalized value. Only a published table writes a unit in every cell, so
--- only there is a bare number unexpected (unit_expected); a KPI master or a
+-- only there is a bare number unexpected (unit_expected). A KPI master or a
 -- submission gives the unit once, in the master's 単位 column. The cells of a KPI are ordered baseline, actuals by fiscal
 -- year, target: the order a cumulative figure must not decrease in (the target
 -- is left out of that comparison).
