@@ -31,8 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from evaluation.cells import MISSING_MARKERS, TO_BE_REPORTED_WORDS, UNDETERMINED_WORDS
 from evaluation.intake import submission
@@ -46,6 +45,9 @@ from evaluation.intake.sheets import Cell, Grid, Header, find_header
 from evaluation.problems import InputRejected, SettingInvalid
 from evaluation.sources import KPI_MASTER, KPI_REVISION, PUBLISHED_TABLE, SUBMISSION, SourceFile
 from evaluation.strategy import Strategy
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,15 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from evaluation.problems import SettingInvalid
 from evaluation.validation import sql_rules
 from evaluation.validation.frames import create_frame, frame_size
 from evaluation.validation.rules import Rule
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 

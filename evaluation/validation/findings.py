@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from evaluation.problems import InputProblem
 from evaluation.validation.rules import Rule, Severity
 from evaluation.warehouse import read_sql
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from evaluation.cells import CellError, parse_cell
 from evaluation.validation.kpi_units import stage_units
 from evaluation.warehouse import read_sql
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
 
 FRAMES = ("kpi", "kpi_cell", "published_kpi_score", "published_summary", "kpi_score", "score_discrepancy")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
 
 from evaluation.validation.units import KNOWN_UNITS, NO_UNIT
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 def stage_units(connection: duckdb.DuckDBPyConnection) -> None:

@@ -9,11 +9,13 @@ is one scan of the tables, and only failing rows reach Python.
 from __future__ import annotations
 
 import logging
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from evaluation.validation.frames import view_name
 from evaluation.validation.rules import Rule
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger(__name__)
 
