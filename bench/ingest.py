@@ -21,6 +21,7 @@ import psutil
 
 from evaluation.intake import bulk, bulk_master
 from evaluation.sources import discover
+from evaluation.warehouse import memory_limit_setting
 
 
 def report(step: str, started: float) -> None:
@@ -36,13 +37,12 @@ def main(raw_dir: Path) -> None:
     report("discover", started)
     chosen = bulk.qualifying_strategies(strategies, files)
     with tempfile.TemporaryDirectory() as spill:
-        connection = duckdb.connect(config={"temp_directory": spill})
-        with bulk.memory_limited(connection):
-            sql_masters = bulk_master.read_masters(connection, chosen, files)
-            masters = bulk.read_masters([s for s in chosen if s.strategy_id not in sql_masters], files)
-            report(f"read {len(sql_masters)} masters with DuckDB and {len(masters)} with Python", started)
-            result = bulk.load_bulk(connection, chosen, files, masters, sql_masters)
-            report(f"bulk read {result.counts}, {len(result.unsure)} strategies left to the Python reader", started)
+        connection = duckdb.connect(config={"temp_directory": spill, "memory_limit": memory_limit_setting()})
+        sql_masters = bulk_master.read_masters(connection, chosen, files)
+        masters = bulk.read_masters([s for s in chosen if s.strategy_id not in sql_masters], files)
+        report(f"read {len(sql_masters)} masters with DuckDB and {len(masters)} with Python", started)
+        result = bulk.load_bulk(connection, chosen, files, masters, sql_masters)
+        report(f"bulk read {result.counts}, {len(result.unsure)} strategies left to the Python reader", started)
         connection.close()
 
 

@@ -18,12 +18,14 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evaluation.problems import SettingInvalid
 from evaluation.refresh_lock import RefreshLock
 
 if TYPE_CHECKING:
@@ -35,6 +37,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 # Long enough for a scheduled refresh and a manual one to queue behind each other.
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
+# DuckDB's memory_limit on every connection (KPI_DUCKDB_MEMORY_LIMIT overrides it). Past it DuckDB
+# writes to its temp_directory instead of holding more in memory: for a staging file that is
+# "<staging file>.tmp" beside it, for a read-only connection a folder under the system temp folder.
+# NOTE: the process uses a few hundred MiB more than the limit (docs/performance.md).
+DEFAULT_MEMORY_LIMIT = "1GB"
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 # Run ids become part of file names; Dagster's are UUIDs.
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 # How long a test pause (KPI_TEST_PAUSE_AT) waits for its marker file to go away.
@@ -43,6 +51,9 @@ TEST_PAUSE_MAX_SECONDS = 60.0
 _paused_points: set[str] = set()
 # Rows fetched at a time while hashing a table.
 HASH_BATCH_ROWS = 10_000
+# Staging files this process keeps a connection open to, from the first staging step of a
+# run to its publish or end (see Warehouse._hold).
+_held_staging: dict[Path, duckdb.DuckDBPyConnection] = {}
 # Tables loaded from Python; their CREATE TABLE statements live in sql/normalized/.
 NORMALIZED_TABLES = (
     "source_file",
@@ -65,6 +76,19 @@ def read_sql(relative_path: str) -> str:
     return (SQL_DIR / relative_path).read_text(encoding="utf-8")
 
 
+def memory_limit_setting() -> str:
+    """Return KPI_DUCKDB_MEMORY_LIMIT (default DEFAULT_MEMORY_LIMIT); raise SettingInvalid unless it is a size."""
+    limit = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT).strip()
+    if not _MEMORY_SIZE.fullmatch(limit):
+        raise SettingInvalid(f"環境変数 KPI_DUCKDB_MEMORY_LIMIT の値「{limit}」は大きさではありません(例: 1GB、512MB)"
+                             f" / KPI_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 1GB or 512MB")
+    return limit
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the DuckDB file at ``path`` and close the connection on every path out of the block.
@@ -83,11 +107,15 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     # imported here, not at the top, so loading the Dagster code location stays fast
     import duckdb
 
+    limit = memory_limit_setting()
     if read_only:
         if not path.is_file():
             raise FileNotFoundError(f"DuckDB ファイルがありません / DuckDB file not found: {path}")
         connection = duckdb.connect(":memory:")
         try:
+            spill = Path(tempfile.gettempdir()) / f"kpi-duckdb-{os.getpid()}"
+            connection.execute(f"set temp_directory = {_quoted(str(spill))}")
+            connection.execute(f"set memory_limit = {_quoted(limit)}")
             connection.execute("attach ? as warehouse (read_only)", [str(path)])
             connection.execute("use warehouse")
         except BaseException:
@@ -95,6 +123,12 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             raise
     else:
         connection = duckdb.connect(str(path))
+        try:
+            # the setting belongs to the database, so every connection to the file shares it
+            connection.execute(f"set memory_limit = {_quoted(limit)}")
+        except BaseException:
+            connection.close()
+            raise
     try:
         yield connection
     finally:
@@ -341,6 +375,7 @@ class Warehouse:
         self._remove_staging(run_id)
         with connect(staging) as connection:
             ensure_normalized_tables(connection)
+        self._hold(staging)
         log.info("started staging file %s", staging)
         return staging
 
@@ -355,6 +390,7 @@ class Warehouse:
             # The published file is never written in place, so a plain copy is consistent.
             shutil.copyfile(self.path, staging)
             log.info("copied %s to staging file %s", self.path, staging)
+        self._hold(staging)
         with connect(staging) as connection:
             ensure_normalized_tables(connection)
             yield connection
@@ -374,6 +410,7 @@ class Warehouse:
             )
         self._begin(run_id)
 
+        self._let_go(staging)
         with connect(staging) as connection:
             connection.execute("checkpoint")
         wal = _wal_path(staging)
@@ -405,8 +442,38 @@ class Warehouse:
             log.warning("run %s ended without publishing; removed its staging file", run_id)
         self.lock.release(run_id)
 
+    def leave_staging(self, run_id: str) -> None:
+        """Close this process's connection to the staging file and release the lock, keeping the file.
+
+        A run of a backfill ends this way: a later run of the backfill publishes the file.
+        """
+        self._let_go(self.staging_path(run_id))
+        self.lock.release(run_id)
+
+    @staticmethod
+    def _hold(staging: Path) -> None:
+        """Keep one connection to ``staging`` open in this process until the run publishes or ends.
+
+        While it is open, every ``connect`` to the file reuses DuckDB's open
+        database instead of opening the file again and checkpointing it on
+        close: about 15 ms a step on the Otaru file (docs/performance.md).
+        """
+        if staging not in _held_staging:
+            import duckdb
+
+            _held_staging[staging] = duckdb.connect(str(staging))
+            _held_staging[staging].execute(f"set memory_limit = {_quoted(memory_limit_setting())}")
+
+    @staticmethod
+    def _let_go(staging: Path) -> None:
+        """Close the connection ``_hold`` keeps to ``staging``, if any."""
+        held = _held_staging.pop(staging, None)
+        if held is not None:
+            held.close()
+
     def _remove_staging(self, run_id: str) -> bool:
         """Remove this run's staging file, WAL and temp folder; return whether any existed."""
+        self._let_go(self.staging_path(run_id))
         own = self.staging_path(run_id).name
         found = [path for path in self.staging_files() if path.name.startswith(own)]
         for path in found:

@@ -76,8 +76,8 @@ def file_identity(path: Path) -> tuple[int, int] | None:
 
 def setting_problems() -> list[str]:
     """Check the environment settings of a refresh before it starts; return one message per problem."""
-    from evaluation.intake.bulk import memory_limit_setting
     from evaluation.validation.engines import chosen_engine
+    from evaluation.warehouse import memory_limit_setting
     from pipelines.definitions import defs
     from pipelines.resources import SettingInvalid, lock_timeout_seconds, output_path_problems
 

@@ -104,7 +104,7 @@ class KpiWarehouse(dg.ConfigurableResource):
         else:
             # A later run of the same backfill publishes this staging file. A leftover
             # of a failed backfill is removed by the next run that takes the lock.
-            self.warehouse.lock.release(key)
+            self.warehouse.leave_staging(key)
 
     @property
     def reports_path(self) -> Path:

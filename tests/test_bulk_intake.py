@@ -162,25 +162,6 @@ def test_bulk_reads_cp932_and_bom(tmp_path: Path):
         assert [comparable(r) for r in bulk_rows] == [comparable(r) for r in python_rows]
 
 
-def test_memory_limited_sets_and_resets(monkeypatch):
-    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "300MB")
-    connection = duckdb.connect()
-    before = connection.execute("select current_setting('memory_limit')").fetchone()[0]
-
-    with bulk.memory_limited(connection):
-        inside = connection.execute("select current_setting('memory_limit')").fetchone()[0]
-
-    assert inside != before
-    assert inside.endswith("MiB")
-    assert connection.execute("select current_setting('memory_limit')").fetchone()[0] == before
-
-
-def test_memory_limited_rejects_other_text(monkeypatch):
-    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "1GB'; drop table x; --")
-    with pytest.raises(ValueError, match="KPI_DUCKDB_MEMORY_LIMIT"), bulk.memory_limited(duckdb.connect()):
-        pass
-
-
 INGEST_IMPORT_PROBE = """
 import importlib, pkgutil, sys
 import evaluation.intake

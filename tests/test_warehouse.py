@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from evaluation.refresh_lock import RefreshLocked
+from evaluation.problems import SettingInvalid
 from evaluation.warehouse import PublishRejected, Warehouse, connect, table_content_hashes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,53 @@ def test_connect_read_only_missing_file(tmp_path):
         with connect(tmp_path / "missing.duckdb", read_only=True):
             pass
     assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_connect_sets_memory_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "300MB")
+    path = tmp_path / "kpi.duckdb"
+    # DuckDB counts MB in powers of ten and shows MiB: 300 * 10^6 bytes is 286.1 MiB.
+    with connect(path) as connection:
+        assert connection.execute("select current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"
+    with connect(path, read_only=True) as connection:
+        assert connection.execute("select current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"
+
+
+def test_connect_rejects_memory_limit_that_is_not_a_size(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "1GB'; drop table x; --")
+    with pytest.raises(SettingInvalid, match="KPI_DUCKDB_MEMORY_LIMIT"):
+        with connect(tmp_path / "kpi.duckdb"):
+            pass
+    assert not (tmp_path / "kpi.duckdb").exists()
+
+
+def test_staging_connection_held_until_publish(tmp_path):
+    warehouse = Warehouse(tmp_path / "kpi.duckdb")
+    staging = warehouse.start_staging("run-1")
+    with warehouse.open_staging("run-1") as connection:
+        connection.execute("insert into strategy values ('otaru-2015', '小樽市', 'name', 2015, 2019)")
+    # Between steps one connection stays open, so DuckDB has not checkpointed: the WAL is still there.
+    assert staging.with_name(staging.name + ".wal").exists()
+
+    warehouse.publish("run-1")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".kpi.duckdb.lock", "kpi.duckdb"]
+    with connect(warehouse.path, read_only=True) as connection:
+        assert read_strategy_name(connection) == "name"
+
+
+def test_leave_staging_closes_the_held_connection(tmp_path):
+    warehouse = Warehouse(tmp_path / "kpi.duckdb")
+    staging = warehouse.start_staging("backfill-1")
+    with warehouse.open_staging("backfill-1") as connection:
+        connection.execute("insert into strategy values ('otaru-2015', '小樽市', 'name', 2015, 2019)")
+
+    warehouse.leave_staging("backfill-1")
+
+    # Closing the last connection checkpoints the file, so another process can take it over.
+    assert staging.exists()
+    assert not staging.with_name(staging.name + ".wal").exists()
+    assert warehouse.lock.holder() == ""
 
 
 def test_read_only_sees_file_after_publish(tmp_path):

@@ -78,8 +78,7 @@ def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
     Large collections of CSV strategies are read in bulk by DuckDB (evaluation.intake.bulk); every
     other strategy, and every bulk strategy with a problem, is read by the Python reader.
     """
-    with (kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection,
-          bulk.memory_limited(connection)):
+    with kpi_warehouse.warehouse.open_staging(staging_id(context.run)) as connection:
         recorded = recorded_source_files(connection, kpi_warehouse.raw_path)
         # the files source_file recognized are not recognized again, so their checksums are compared here
         strategies, files = discover(kpi_warehouse.raw_path, recorded)

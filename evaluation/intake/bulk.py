@@ -26,10 +26,7 @@ import csv
 import io
 import logging
 import os
-import re
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,7 +39,7 @@ from evaluation.intake.master import KpiMaster, expected_value_rows, kpi_rows, r
 from evaluation.intake.merge import NO_DEPARTMENT, Candidate, IntakeResult, _resolve
 from evaluation.intake.revisions import read_revisions, revision_rows
 from evaluation.intake.sheets import Cell, Grid, Header, find_header
-from evaluation.problems import InputRejected, SettingInvalid
+from evaluation.problems import InputRejected
 from evaluation.sources import KPI_MASTER, KPI_REVISION, PUBLISHED_TABLE, SUBMISSION, SourceFile
 from evaluation.strategy import Strategy
 
@@ -58,14 +55,7 @@ BULK_MIN_BYTES = 4 * 2**20
 HEADER_LINES = 3  # lines given to find_header: a one-row header and the two rows it inspects below
 # Characters of decoded CP932 text that Python keeps before inserting them into DuckDB.
 DECODED_BATCH_CHARACTERS = 16 * 2**20
-# DuckDB's memory_limit while a step reads in bulk (KPI_DUCKDB_MEMORY_LIMIT overrides it). Past it
-# DuckDB writes to its temp_directory instead of holding every line in memory: for the staging file
-# that is "<staging file>.tmp" beside it, which DuckDB removes when the last connection closes.
-# NOTE: the process uses a few hundred MiB more than the limit. With 1GB the ingest steps of the
-# national benchmark peaked at 1,323 MiB (docs/performance.md).
-BULK_MEMORY_LIMIT = "1GB"
 INSERT_CHUNK_ROWS = 1_000_000  # rows per insert into a normalized table (see insert_in_chunks)
-_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 # str.strip() removes these (str.isspace); SQL trim() removes only the space.
 PYTHON_WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B))
@@ -108,34 +98,12 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[tu
     connection.execute(f"insert into {table} select {selects}", [list(column) for column in columns])
 
 
-def memory_limit_setting() -> str:
-    """Return KPI_DUCKDB_MEMORY_LIMIT (default BULK_MEMORY_LIMIT); raise SettingInvalid unless it is a size."""
-    limit = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", BULK_MEMORY_LIMIT).strip()
-    if not _MEMORY_SIZE.fullmatch(limit):
-        raise SettingInvalid(f"環境変数 KPI_DUCKDB_MEMORY_LIMIT の値「{limit}」は大きさではありません(例: 1GB、512MB)"
-                             f" / KPI_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 1GB or 512MB")
-    return limit
-
-
-@contextmanager
-def memory_limited(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Set DuckDB's memory_limit to BULK_MEMORY_LIMIT for the block, and reset it to DuckDB's default after it.
-
-    The limit applies to the whole database instance, so other connections to the same file share it.
-    """
-    limit = memory_limit_setting()
-    connection.execute(f"set memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        connection.execute("reset memory_limit")
-
-
 def insert_in_chunks(connection: duckdb.DuckDBPyConnection, table: str, source: str, strategy_ids: list[str]) -> int:
     """Insert the rows of ``strategy_ids`` from temporary table ``source`` into ``table``; return the count.
 
     DuckDB 2.0.1 keeps the primary-key index entries an insert adds in memory
-    until a checkpoint writes them, and under BULK_MEMORY_LIMIT one insert of
+    until a checkpoint writes them, and under DuckDB's memory limit
+    (evaluation.warehouse.DEFAULT_MEMORY_LIMIT) one insert of
     1.7 x 10^7 kpi_value_history rows ran out of memory. So the rows go in
     chunks of whole strategies of about INSERT_CHUNK_ROWS rows, each chunk
     followed by a checkpoint.

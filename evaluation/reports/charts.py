@@ -3,6 +3,10 @@
 Text is stored as paths (``svg.fonttype = path``) in the IPAexGothic font that
 matplotlib-fontja ships, so the Japanese labels look the same on a machine
 without Japanese fonts and the page needs no web font.
+
+Each figure is sized from its measured labels (``_Margins``) and drawn once.
+``savefig(bbox_inches="tight")`` would draw it twice to find the same margins,
+which made the charts a third slower (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -18,6 +22,19 @@ PUBLISHED_COLOUR = "#7f8c8d"
 SCORE_LIMITS = (-100, 100)  # the clamp of the Otaru method, and the axis range of every score chart
 KPI_LABEL_MAX = 30  # characters of a KPI name shown beside its bar
 _SVG_HASH_SALT = "kpi-evaluation-report"  # fixed, so the same data gives the same SVG
+POINTS_PER_INCH = 72
+# matplotlib's defaults that the margins below depend on, in points
+FONT_POINTS = 10.0  # font.size
+SMALL_POINTS = FONT_POINTS * 0.833  # fontsize="small"
+TITLE_POINTS = FONT_POINTS * 1.2  # axes.titlesize "large"
+LINE_SPACING = 1.2  # text.linespacing
+TICK_SPACE = 3.5 + 3.5  # tick length and the pad between tick and label
+LABEL_PAD = 4.0  # axes.labelpad
+TITLE_PAD = 6.0  # axes.titlepad
+OUTER_PAD = 0.1 * POINTS_PER_INCH
+TEXT_WIDTH_ALLOWANCE = 1.05  # the pad savefig's tight bounding box adds around everything
+# a legend's width beyond its longest label, in font sizes: handle, pad to the text, border pads, pad to the axes
+LEGEND_EXTRA_EMS = 2.0 + 0.8 + 2 * 0.4 + 0.5 + 0.5
 
 
 def _style() -> dict:
@@ -35,11 +52,62 @@ def _style() -> dict:
     }
 
 
+def _text_width(text: str, points: float) -> float:
+    """The width in points of the widest line of ``text`` in the chart font at ``points``."""
+    import matplotlib_fontja
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(1, 1, POINTS_PER_INCH)
+    font = FontProperties(family=matplotlib_fontja.matplotlib_fontja.FONT_NAME, size=points)
+    widths = [renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in text.splitlines()]
+    # Agg measures in whole pixels at its hinting; the SVG paths come out a little wider
+    return max(widths, default=0.0) * TEXT_WIDTH_ALLOWANCE
+
+
+def _text_height(text: str, points: float) -> float:
+    return (text.count("\n") + 1) * points * LINE_SPACING
+
+
+class _Margins:
+    """The room around a chart's axes, in points, from the labels it will show."""
+
+    def __init__(self) -> None:
+        self.left = self.right = self.top = self.bottom = OUTER_PAD
+
+    def place(self, figure, axes_width: float, axes_height: float) -> None:
+        """Size ``figure`` to an axes of ``axes_width`` x ``axes_height`` inches plus the margins, and place it."""
+        width = axes_width + (self.left + self.right) / POINTS_PER_INCH
+        height = axes_height + (self.top + self.bottom) / POINTS_PER_INCH
+        figure.set_size_inches(width, height)
+        figure.subplots_adjust(
+            left=self.left / POINTS_PER_INCH / width, right=1 - self.right / POINTS_PER_INCH / width,
+            bottom=self.bottom / POINTS_PER_INCH / height, top=1 - self.top / POINTS_PER_INCH / height,
+        )
+
+
+def _year_margins(year_labels: list[str], y_tick_labels: list[str], y_label: str) -> _Margins:
+    """Margins of a chart with fiscal years along x, numbers up y, a y label and a title."""
+    margins = _Margins()
+    margins.left += TICK_SPACE + max(_text_width(label, FONT_POINTS) for label in y_tick_labels) \
+        + LABEL_PAD + _text_height(y_label, FONT_POINTS)
+    margins.bottom += TICK_SPACE + max(_text_height(label, FONT_POINTS) for label in year_labels)
+    margins.top += TITLE_PAD + _text_height("", TITLE_POINTS)
+    # the first and last year labels are centred on ticks near the axes' edges
+    margins.left = max(margins.left, OUTER_PAD + _text_width(year_labels[0], FONT_POINTS) / 2)
+    margins.right += _text_width(year_labels[-1], FONT_POINTS) / 2
+    return margins
+
+
 def _svg(figure) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]
+
+
+def _year_labels(years: list[int]) -> list[str]:
+    return [f"{era_label(year)}\n(FY{year})" for year in years]
 
 
 def band_colour(band_index: int) -> str:
@@ -54,8 +122,14 @@ def average_score_chart(
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, 3.4))
+        figure = Figure()
         axes = figure.subplots()
+        margins = _year_margins(_year_labels(years), ["-100"], "平均スコア")
+        # a value label sits 7 points above its point, a published one 14 points below; at ±100 they leave the axes
+        margins.top += 7 + _text_height("", FONT_POINTS)
+        margins.bottom = max(margins.bottom, OUTER_PAD + 14 + _text_height("", FONT_POINTS))
+        margins.right = max(margins.right, OUTER_PAD + _text_width("公表 -100.00", FONT_POINTS) / 2)
+        margins.place(figure, 4.96, 2.62)
         points = [(year, float(value)) for year, value in zip(years, computed, strict=True) if value is not None]
         axes.plot([y for y, _ in points], [v for _, v in points], marker="o", label="再計算したスコア")
         for year, value in points:
@@ -71,7 +145,7 @@ def average_score_chart(
                     xytext=(0, -14), ha="center", color=PUBLISHED_COLOUR,
                 )
         axes.axhline(0, color="black", linewidth=0.8)
-        axes.set_xticks(years, [f"{era_label(year)}\n(FY{year})" for year in years])
+        axes.set_xticks(years, _year_labels(years))
         axes.set_ylim(*SCORE_LIMITS)
         axes.set_ylabel("平均スコア")
         axes.set_title("年度ごとの平均スコア")
@@ -85,13 +159,18 @@ def band_count_chart(years: list[int], band_labels: list[str], counts: list[list
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, 3.4))
+        figure = Figure()
         axes = figure.subplots()
+        most = max((sum(column) for column in zip(*counts, strict=True)), default=0)
+        margins = _year_margins(_year_labels(years), [str(most), "10"], "KPI数")
+        legend_text = max((_text_width(label, SMALL_POINTS) for label in band_labels), default=0)
+        margins.right = max(margins.right, OUTER_PAD + legend_text + LEGEND_EXTRA_EMS * SMALL_POINTS)
+        margins.place(figure, 4.96, 2.62)
         bottoms = [0] * len(years)
         for index, (label, values) in enumerate(zip(band_labels, counts, strict=True)):
             axes.bar(years, values, bottom=bottoms, color=band_colour(index), label=label)
             bottoms = [bottom + value for bottom, value in zip(bottoms, values, strict=True)]
-        axes.set_xticks(years, [f"{era_label(year)}\n(FY{year})" for year in years])
+        axes.set_xticks(years, _year_labels(years))
         axes.set_ylabel("KPI数")
         axes.set_title("年度ごとの評価区分の内訳")
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
@@ -103,9 +182,17 @@ def kpi_score_chart(labels: list[str], scores: list[Decimal], band_indexes: list
     import matplotlib
     from matplotlib.figure import Figure
 
+    shown = [label if len(label) <= KPI_LABEL_MAX else label[: KPI_LABEL_MAX - 1] + "…" for label in labels]
     with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(7.2, 0.32 * len(labels) + 1.2))
+        figure = Figure()
         axes = figure.subplots()
+        margins = _Margins()
+        margins.left += TICK_SPACE + max((_text_width(label, SMALL_POINTS) for label in shown), default=0)
+        margins.bottom += TICK_SPACE + _text_height("", FONT_POINTS) + LABEL_PAD + _text_height("スコア", FONT_POINTS)
+        margins.top += TITLE_PAD + _text_height(title, TITLE_POINTS)
+        # the score labels end inside the axes (their limits leave 15 points of score); the last x tick is centred
+        margins.right += _text_width(str(SCORE_LIMITS[1] + 15), FONT_POINTS) / 2
+        margins.place(figure, 5.58, (0.32 * len(labels) + 1.2) * 0.77)
         positions = list(range(len(labels)))[::-1]
         values = [float(score) for score in scores]
         axes.barh(positions, values, color=[band_colour(index) for index in band_indexes])
@@ -115,10 +202,10 @@ def kpi_score_chart(labels: list[str], scores: list[Decimal], band_indexes: list
                 xytext=(4 if value >= 0 else -4, 0), ha="left" if value >= 0 else "right", va="center",
                 fontsize="small",
             )
-        shown = [label if len(label) <= KPI_LABEL_MAX else label[: KPI_LABEL_MAX - 1] + "…" for label in labels]
         axes.set_yticks(positions, shown, fontsize="small")
         axes.axvline(0, color="black", linewidth=0.8)
-        axes.set_xlim(SCORE_LIMITS[0] - 15, SCORE_LIMITS[1] + 15)
+        # a negative score's label sits left of its bar: -100.00 needs about 20 points of score
+        axes.set_xlim(SCORE_LIMITS[0] - 25, SCORE_LIMITS[1] + 15)
         axes.set_xlabel("スコア")
         axes.set_title(title)
         return _svg(figure)
