@@ -44,7 +44,7 @@ template: $(STAMP)
 ## bench: time the refresh on synthetic strategies of SIZES KPI-years (default 10^4 and 1.74 x 10^6;
 ## add 17410000 for the largest, which takes long) and write the table to docs/performance.md
 SIZES ?= 10000 1741000
-bench: $(STAMP)
+bench: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m bench.run --sizes $(SIZES)
 
 ## ui: start the Dagster UI on http://127.0.0.1:3000

@@ -1,13 +1,18 @@
-"""Materialization metadata shared by the assets: row count, a markdown preview, a headline.
+"""Materialization metadata shared by the assets: row count, a markdown preview, a headline; capped logging.
 
 Table names and ORDER BY lists come from the assets' fixed lists, never from input.
 """
+
+from collections.abc import Callable
 
 import dagster as dg
 
 from evaluation.columns import TABLE_COLUMNS, Column
 
 PREVIEW_ROWS = 5
+# Each log line is a Dagster event, one row written to the run's event log (about 4 ms each with
+# the SQLite storage). A step logs at most this many lines of one kind and counts the rest.
+LOGGED_LINES_MAX = 200
 
 # One headline figure per normalized table: (metadata key, query returning one value).
 HEADLINES = {
@@ -110,3 +115,21 @@ def with_column_schemas(definitions: list) -> list:
         return spec.merge_attributes(metadata={"dagster/column_schema": column_schema(table)})
 
     return dg.map_asset_specs(attach, definitions)
+
+
+def log_some(log: Callable[[str], None], lines: list[str], rest: Callable[[int], str]) -> None:
+    """Log the first LOGGED_LINES_MAX of ``lines``, then one line ``rest(count)`` about the others."""
+    for line in lines[:LOGGED_LINES_MAX]:
+        log(line)
+    if len(lines) > LOGGED_LINES_MAX:
+        log(rest(len(lines) - LOGGED_LINES_MAX))
+
+
+def more_files(count: int) -> str:
+    """The line that stands for ``count`` unlogged file lines (see log_some)."""
+    return f"ほか {count} ファイル(パスはメタデータ paths にあります) / {count} more files (paths in the metadata)"
+
+
+def more_strategies(count: int) -> str:
+    """The line that stands for ``count`` unlogged strategy lines (see log_some)."""
+    return f"ほか {count} 戦略 / {count} more strategies"

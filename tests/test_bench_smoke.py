@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,16 @@ def smoke_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return raw
 
 
+@pytest.fixture(scope="module")
+def ordinary_warehouse(smoke_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smoke size refreshed the ordinary way: the Python reader for every strategy, reports beside the file."""
+    warehouse = tmp_path_factory.mktemp("ordinary") / "kpi.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KPI_BULK_MIN_BYTES", str(2**62))
+        refresh(smoke_raw, warehouse)
+    return warehouse
+
+
 def rows(warehouse: Path, table: str) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return connection.execute(f"select * from {table} order by all").fetchall()
@@ -42,16 +53,14 @@ def test_layout_of_smoke_size():
     assert (layout.strategies, layout.kpis_per_strategy, layout.fiscal_years) == (10, 100, 10)
 
 
-def test_bench_refresh_gives_ordinary_summaries(smoke_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_bench_refresh_gives_ordinary_summaries(smoke_raw: Path, ordinary_warehouse: Path, tmp_path: Path):
     # bench/refresh.py is what `make bench` runs per size. 10^4 KPI-years are below the bulk reader's
     # size threshold, so the run is forced onto it and compared with an ordinary refresh.
     environment = {**os.environ, "KPI_BULK_MIN_BYTES": "0"}
     completed = subprocess.run([sys.executable, "-m", "bench.refresh", str(smoke_raw), str(tmp_path / "bench")],
                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=True, env=environment)
     summary = json.loads(completed.stdout.strip().splitlines()[-1])
-    monkeypatch.setenv("KPI_BULK_MIN_BYTES", str(2**62))  # the Python reader for every strategy
-    ordinary = tmp_path / "ordinary" / "kpi.duckdb"
-    refresh(smoke_raw, ordinary)
+    ordinary = ordinary_warehouse
 
     assert summary["success"], summary["failures"]
     assert {"ingest", "score", "summarize", "publish", "reports"} <= {
@@ -61,3 +70,35 @@ def test_bench_refresh_gives_ordinary_summaries(smoke_raw: Path, tmp_path: Path,
     # 9 synthetic strategies x 4 projects x 10 years, plus Otaru's copy (FY2015-FY2019, 4 projects, and
     # FY2019 on the published basis too): 360 + 24 = 384 project lines.
     assert len(rows(ordinary, "project_summary")) == 384
+
+
+def workbook_cells(path: Path) -> list[list[tuple]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True)
+    return [list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
+
+
+def test_workers_write_the_same_reports(ordinary_warehouse: Path, tmp_path: Path):
+    # The refresh wrote the 10 strategies' reports in one process (one batch of 100). Written again in
+    # batches of 3 by 2 worker processes, the same files come out with the same contents.
+    from evaluation.reports.per_strategy import html_report_batch, workbook_batch, write_per_strategy
+
+    serial = ordinary_warehouse.parent / "reports"
+    parallel = tmp_path / "reports"
+    batches = [
+        *write_per_strategy(ordinary_warehouse, partial(workbook_batch, parallel), batch_size=3, workers=2),
+        *write_per_strategy(ordinary_warehouse, partial(html_report_batch, parallel, True), batch_size=3, workers=2),
+    ]
+
+    # 10 strategies in batches of 3: 4 batches per kind of file
+    assert len(batches) == 8
+    # 10 HTML reports; workbooks: 10 on the computed basis, and the Otaru copy's published one
+    written = sorted(str(path.relative_to(parallel)) for path in parallel.rglob("*.*"))
+    assert len(written) == 21
+    assert written == sorted(str(path.relative_to(serial)) for path in serial.rglob("*.*") if path.parent.name != "csv")
+    for name in written:
+        if name.endswith(".xlsx"):
+            assert workbook_cells(parallel / name) == workbook_cells(serial / name), name
+        else:
+            assert (parallel / name).read_bytes() == (serial / name).read_bytes(), name

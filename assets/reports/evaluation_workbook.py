@@ -1,11 +1,11 @@
 """The evaluation workbook of each strategy's latest scored year, on each basis that year has."""
 
+from functools import partial
+
 import dagster as dg
 
-from evaluation.reports import queries
-from evaluation.reports.files import workbook_path
-from evaluation.reports.workbook import write_strategy_workbook
-from evaluation.warehouse import connect
+from assets.metadata import log_some, more_files, more_strategies
+from evaluation.reports.per_strategy import workbook_batch, write_per_strategy
 from pipelines.resources import KpiWarehouse
 
 
@@ -21,27 +21,26 @@ from pipelines.resources import KpiWarehouse
 )
 def evaluation_workbook(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Write <reports>/<strategy>/evaluation_FY<year>_<basis>.xlsx from the published DuckDB file."""
-    reports_dir = kpi_warehouse.reports_path
     written = []
-    with connect(kpi_warehouse.warehouse.path, read_only=True) as connection:
-        for report in queries.strategy_reports(connection):
-            strategy_id = report.strategy.strategy_id
-            if report.fiscal_year is None:
-                context.log.warning(f"{strategy_id} has no scored KPI; no workbook written")
-                continue
-            for basis in report.bases:
-                path = workbook_path(reports_dir, strategy_id, report.fiscal_year, basis)
-                written.append(write_strategy_workbook(report, basis, path))
+    unscored = []
+    write_batch = partial(workbook_batch, kpi_warehouse.reports_path)
+    for batch in write_per_strategy(kpi_warehouse.warehouse.path, write_batch):
+        written.extend(batch.written)
+        unscored.extend(batch.unscored)
 
-    for result in written:
-        context.log.info(
-            f"wrote {result.path}: {result.project_sheets} project sheets, {result.kpi_rows} KPI rows, "
-            f"{result.discrepancy_rows} discrepancies from {result.discrepancy_source}"
-        )
+    log_some(context.log.warning, [f"{strategy_id} has no scored KPI; no workbook written" for strategy_id in unscored],
+             more_strategies)
+    log_some(context.log.info, [
+        f"wrote {result.path}: {result.project_sheets} project sheets, {result.kpi_rows} KPI rows, "
+        f"{result.discrepancy_rows} discrepancies from {result.discrepancy_source}"
+        for result in written
+    ], more_files)
+    kpi_rows = sum(result.kpi_rows for result in written)
+    context.log.info(f"wrote {len(written)} workbooks with {kpi_rows} KPI rows")
     return dg.MaterializeResult(
         metadata={
             "paths": dg.MetadataValue.json([str(result.path) for result in written]),
-            "kpi_rows": sum(result.kpi_rows for result in written),
+            "kpi_rows": kpi_rows,
             "discrepancy_rows": sum(result.discrepancy_rows for result in written),
         }
     )

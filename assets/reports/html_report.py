@@ -1,15 +1,16 @@
 """The single-file HTML report of each strategy, with its charts embedded."""
 
+from functools import partial
+
 import dagster as dg
 
-from evaluation.reports import queries
-from evaluation.reports.files import html_report_path
-from evaluation.reports.html_report import write_strategy_html_report
+from assets.metadata import log_some, more_files, more_strategies
+from evaluation.reports.per_strategy import html_report_batch, write_per_strategy
 from evaluation.warehouse import connect
 from pipelines.resources import KpiWarehouse
 
-# About 12 charts per strategy at about 0.1 s each (bench/run.py, 2 cores): 50
-# strategies add about a minute, 1,741 would add about half an hour.
+# About 12 charts per strategy at about 0.06 s each (bench/run.py, 2 cores): 50
+# strategies add about half a minute, 1,741 would add a quarter of an hour.
 CHARTED_STRATEGIES_MAX = 50
 
 
@@ -25,26 +26,27 @@ CHARTED_STRATEGIES_MAX = 50
 )
 def html_report(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse) -> dg.MaterializeResult:
     """Write <reports>/<strategy>/report.html from the published DuckDB file."""
-    reports_dir = kpi_warehouse.reports_path
-    written = []
     with connect(kpi_warehouse.warehouse.path, read_only=True) as connection:
         strategy_count = connection.execute("select count(*) from strategy").fetchone()[0]
-        draw_charts = strategy_count <= CHARTED_STRATEGIES_MAX
-        if not draw_charts:
-            context.log.warning(f"{strategy_count} strategies: HTML reports are written without charts "
-                                f"(charts are drawn for at most {CHARTED_STRATEGIES_MAX} strategies per run)")
-        for report in queries.strategy_reports(connection):
-            if report.fiscal_year is None:
-                context.log.warning(f"{report.strategy.strategy_id} has no scored KPI; no HTML report written")
-                continue
-            path = html_report_path(reports_dir, report.strategy.strategy_id)
-            written.append(write_strategy_html_report(report, path, draw_charts))
+    draw_charts = strategy_count <= CHARTED_STRATEGIES_MAX
+    if not draw_charts:
+        context.log.warning(f"{strategy_count} strategies: HTML reports are written without charts "
+                            f"(charts are drawn for at most {CHARTED_STRATEGIES_MAX} strategies per run)")
+    written = []
+    unscored = []
+    write_batch = partial(html_report_batch, kpi_warehouse.reports_path, draw_charts)
+    for batch in write_per_strategy(kpi_warehouse.warehouse.path, write_batch):
+        written.extend(batch.written)
+        unscored.extend(batch.unscored)
 
-    for result in written:
-        context.log.info(
-            f"wrote {result.path}: FY{result.fiscal_year}, {result.charts} charts, "
-            f"{result.below_target_rows} KPIs below target"
-        )
+    log_some(context.log.warning,
+             [f"{strategy_id} has no scored KPI; no HTML report written" for strategy_id in unscored], more_strategies)
+    log_some(context.log.info, [
+        f"wrote {result.path}: FY{result.fiscal_year}, {result.charts} charts, "
+        f"{result.below_target_rows} KPIs below target"
+        for result in written
+    ], more_files)
+    context.log.info(f"wrote {len(written)} HTML reports with {sum(result.charts for result in written)} charts")
     return dg.MaterializeResult(
         metadata={
             "paths": dg.MetadataValue.json([str(result.path) for result in written]),

@@ -7,8 +7,11 @@ recorded in validation_result and shown. The rules, messages and expectations
 live in evaluation/validation/rules.py.
 """
 
+from functools import partial
+
 import dagster as dg
 
+from assets.metadata import log_some
 from evaluation.validation.engines import find_failing_rows
 from evaluation.validation.findings import Finding, finding_for, write_findings
 from evaluation.validation.reports import validation_docs_dir
@@ -17,6 +20,11 @@ from pipelines.resources import KpiWarehouse, staging_id
 
 MAX_MESSAGES_IN_METADATA = 200
 SEVERITIES = {Severity.ERROR: dg.AssetCheckSeverity.ERROR, Severity.WARNING: dg.AssetCheckSeverity.WARN}
+
+
+def _more_rows(rule_name: str, count: int) -> str:
+    return (f"[{rule_name}] ほか {count} 行(すべて validation_result にあります) / "
+            f"{count} more rows (all in validation_result)")
 
 
 def _result(rule: Rule, asset: str, findings: list[Finding]) -> dg.AssetCheckResult:
@@ -62,13 +70,8 @@ def frame_checks(frame_name: str, asset: str, additional_deps: list[str]) -> dg.
         )
         for rule in rules:
             log = context.log.error if rule.severity is Severity.ERROR else context.log.warning
-            # each log line is a Dagster event: the first lines are shown, the rest are counted
-            for finding in findings[rule.name][:MAX_MESSAGES_IN_METADATA]:
-                log(f"[{rule.name}] {finding.message}")
-            if len(findings[rule.name]) > MAX_MESSAGES_IN_METADATA:
-                more = len(findings[rule.name]) - MAX_MESSAGES_IN_METADATA
-                log(f"[{rule.name}] ほか {more} 行(すべて validation_result にあります) / "
-                    f"{more} more rows (all in validation_result)")
+            log_some(log, [f"[{rule.name}] {finding.message}" for finding in findings[rule.name]],
+                     partial(_more_rows, rule.name))
             yield _result(rule, asset, findings[rule.name])
 
     return validate

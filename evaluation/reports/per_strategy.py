@@ -1,0 +1,111 @@
+"""The files written once per strategy (workbooks, HTML reports), a batch of strategies per task.
+
+A national collection has about 1,741 strategies. One process writing their
+workbooks leaves the other cores idle, so with more than one batch the batches
+go to worker processes, one per core this process may use. Each worker opens
+the published file read-only, reads its batch with the queries of
+``evaluation.reports.queries`` and writes its files; only the small result
+records come back. With one batch (a city, a prefecture's sample) no worker is
+started, since starting one costs about a second of imports.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from evaluation.reports import queries
+from evaluation.reports.files import html_report_path, workbook_path
+from evaluation.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
+
+
+@dataclass
+class BatchResult(Generic[Result]):
+    """What one batch wrote, and the strategies it wrote nothing for because none of their KPIs has a score."""
+
+    written: list[Result] = field(default_factory=list)
+    unscored: list[str] = field(default_factory=list)
+
+
+def worker_count(strategy_count: int, batch_size: int = queries.REPORT_BATCH_STRATEGIES) -> int:
+    """Processes to write ``strategy_count`` strategies' files with: one per usable core, at most one per batch."""
+    batches = -(-strategy_count // batch_size)
+    return max(1, min(len(os.sched_getaffinity(0)), batches))
+
+
+def _batches(strategy_ids: list[str], batch_size: int) -> list[list[str]]:
+    return [strategy_ids[start : start + batch_size] for start in range(0, len(strategy_ids), batch_size)]
+
+
+def write_per_strategy(
+    warehouse: Path,
+    write_batch: Callable[[Path, list[str]], BatchResult[Result]],
+    batch_size: int = queries.REPORT_BATCH_STRATEGIES,
+    workers: int | None = None,
+) -> Iterator[BatchResult[Result]]:
+    """Call ``write_batch`` on every batch of the file's strategies, in worker processes when there are several.
+
+    ``write_batch`` must be a module-level function (the workers import it by
+    name). ``workers`` defaults to ``worker_count``. Results come back in strategy order. An exception in a batch is
+    raised here; the files of other batches are complete files, each written
+    atomically.
+    """
+    with connect(warehouse, read_only=True) as connection:
+        strategy_ids = [strategy.strategy_id for strategy in queries.strategies(connection)]
+    batches = _batches(strategy_ids, batch_size)
+    workers = worker_count(len(strategy_ids), batch_size) if workers is None else workers
+    if workers == 1:
+        for batch in batches:
+            yield write_batch(warehouse, batch)
+        return
+    log.info("writing %d strategies in %d batches with %d worker processes", len(strategy_ids), len(batches), workers)
+    # spawn, not fork: the parent has DuckDB and Dagster threads running, which a fork would copy mid-state
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(partial(write_batch, warehouse), batches)
+
+
+def _reports(connection, strategy_ids: list[str]) -> list[queries.StrategyReport]:
+    chosen = set(strategy_ids)
+    return queries.load_reports(connection, [s for s in queries.strategies(connection) if s.strategy_id in chosen])
+
+
+def workbook_batch(reports_dir: Path, warehouse: Path, strategy_ids: list[str]) -> BatchResult:
+    """Write the evaluation workbooks of ``strategy_ids``: one per basis of each strategy's reported year."""
+    from evaluation.reports.workbook import write_strategy_workbook
+
+    result = BatchResult()
+    with connect(warehouse, read_only=True) as connection:
+        for report in _reports(connection, strategy_ids):
+            if report.fiscal_year is None:
+                result.unscored.append(report.strategy.strategy_id)
+                continue
+            for basis in report.bases:
+                path = workbook_path(reports_dir, report.strategy.strategy_id, report.fiscal_year, basis)
+                result.written.append(write_strategy_workbook(report, basis, path))
+    return result
+
+
+def html_report_batch(reports_dir: Path, draw_charts: bool, warehouse: Path, strategy_ids: list[str]) -> BatchResult:
+    """Write the HTML reports of ``strategy_ids``, with charts when ``draw_charts``."""
+    from evaluation.reports.html_report import write_strategy_html_report
+
+    result = BatchResult()
+    with connect(warehouse, read_only=True) as connection:
+        for report in _reports(connection, strategy_ids):
+            if report.fiscal_year is None:
+                result.unscored.append(report.strategy.strategy_id)
+                continue
+            path = html_report_path(reports_dir, report.strategy.strategy_id)
+            result.written.append(write_strategy_html_report(report, path, draw_charts))
+    return result
