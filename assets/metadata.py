@@ -10,8 +10,8 @@ import dagster as dg
 from evaluation.columns import TABLE_COLUMNS, Column
 
 PREVIEW_ROWS = 5
-# Each log line is a Dagster event, one row written to the run's event log (about 4 ms each with
-# the SQLite storage). A step logs at most this many lines of one kind and counts the rest.
+# Each log line is a Dagster event, one row written to the run's event log (about 4 ms each
+# with the SQLite storage, under cProfile). A step logs at most this many lines of one kind.
 LOGGED_LINES_MAX = 200
 
 # One headline figure per normalized table: (metadata key, query returning one value).
@@ -126,10 +126,10 @@ def log_some(log: Callable[[str], None], lines: list[str], rest: Callable[[int],
 
 
 def more_files(count: int) -> str:
-    """The line that stands for ``count`` unlogged file lines (see log_some)."""
+    """Return the log line that replaces ``count`` file lines left out by log_some."""
     return f"ほか {count} ファイル(パスはメタデータ paths にあります) / {count} more files (paths in the metadata)"
 
 
 def more_strategies(count: int) -> str:
-    """The line that stands for ``count`` unlogged strategy lines (see log_some)."""
+    """Return the log line that replaces ``count`` strategy lines left out by log_some."""
     return f"ほか {count} 戦略 / {count} more strategies"

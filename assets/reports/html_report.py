@@ -9,8 +9,8 @@ from evaluation.reports.per_strategy import html_report_batch, write_per_strateg
 from evaluation.warehouse import connect
 from pipelines.resources import KpiWarehouse
 
-# About 12 charts per strategy at about 0.06 s each (bench/run.py, 2 cores): 50
-# strategies add about half a minute, 1,741 would add a quarter of an hour.
+# About 12 charts per strategy at about 0.06 s of CPU each (the Otaru report, docs/performance.md):
+# 50 strategies add under a minute, 1,741 would add about twenty minutes.
 CHARTED_STRATEGIES_MAX = 50
 
 

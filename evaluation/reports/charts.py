@@ -161,8 +161,8 @@ def band_count_chart(years: list[int], band_labels: list[str], counts: list[list
     with matplotlib.rc_context(_style()):
         figure = Figure()
         axes = figure.subplots()
-        most = max((sum(column) for column in zip(*counts, strict=True)), default=0)
-        margins = _year_margins(_year_labels(years), [str(most), "10"], "KPI数")
+        max_total = max((sum(column) for column in zip(*counts, strict=True)), default=0)
+        margins = _year_margins(_year_labels(years), [str(max_total), "10"], "KPI数")
         legend_text = max((_text_width(label, SMALL_POINTS) for label in band_labels), default=0)
         margins.right = max(margins.right, OUTER_PAD + legend_text + LEGEND_EXTRA_EMS * SMALL_POINTS)
         margins.place(figure, 4.96, 2.62)

@@ -4,8 +4,8 @@ A national collection has about 1,741 strategies. One process writing their
 workbooks leaves the other cores idle, so with more than one batch the batches
 go to worker processes, one per core this process may use. Each worker opens
 the published file read-only, reads its batch with the queries of
-``evaluation.reports.queries`` and writes its files; only the small result
-records come back. With one batch (a city, a prefecture's sample) no worker is
+``evaluation.reports.queries`` and writes its files. Only the small result
+records come back to the parent. With one batch (a city, a prefecture's sample) no worker is
 started, since starting one costs about a second of imports.
 """
 
@@ -32,7 +32,7 @@ Result = TypeVar("Result")
 
 @dataclass
 class BatchResult(Generic[Result]):
-    """What one batch wrote, and the strategies it wrote nothing for because none of their KPIs has a score."""
+    """The results of one batch's files, and the strategies it skipped because none of their KPIs has a score."""
 
     written: list[Result] = field(default_factory=list)
     unscored: list[str] = field(default_factory=list)
