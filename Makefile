@@ -33,6 +33,7 @@ test: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
 ## master: write a KPI master from a strategy folder's published table (FROM=data/raw/otaru)
 master: $(STAMP)
+	@test -n "$(FROM)" || { echo "FROM を指定してください (例: make master FROM=data/raw/otaru) / set FROM, e.g. make master FROM=data/raw/otaru"; exit 2; }
 	$(BIN)/python -m pipelines.cli master --from $(FROM)
 
 ## template: write each department's submission template for a fiscal year (FY=2020)

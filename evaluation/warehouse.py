@@ -350,7 +350,8 @@ class Warehouse:
             if leftover.name.startswith(own):
                 continue
             _remove(leftover)
-            log.warning("removed %s, left by a refresh that ended without publishing", leftover)
+            log.warning("公開せずに終わった更新が残した %s を削除しました / removed %s, left by a refresh that "
+                        "ended without publishing", leftover, leftover)
 
     def _check_path(self) -> None:
         """Raise PublishRejected before any work when the published path can never be written."""
@@ -439,7 +440,8 @@ class Warehouse:
     def finish_run(self, run_id: str) -> None:
         """Remove the run's staging files if it did not publish, and release its lock (run end)."""
         if self._remove_staging(run_id):
-            log.warning("run %s ended without publishing; removed its staging file", run_id)
+            log.warning("実行 %s は公開せずに終わったため、作業用ファイルを削除しました / run %s ended without "
+                        "publishing; removed its staging file", run_id, run_id)
         self.lock.release(run_id)
 
     def leave_staging(self, run_id: str) -> None:

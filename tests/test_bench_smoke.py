@@ -102,3 +102,28 @@ def test_workers_write_the_same_reports(ordinary_warehouse: Path, tmp_path: Path
             assert workbook_cells(parallel / name) == workbook_cells(serial / name), name
         else:
             assert (parallel / name).read_bytes() == (serial / name).read_bytes(), name
+
+
+def stage(seconds: float, peak_mib: int) -> dict:
+    return {"seconds": seconds, "peak_rss": peak_mib * 2**20, "steps": [{"step": "x", "seconds": seconds}]}
+
+
+def test_goal_rows_say_whether_met():
+    from bench.run import STAGES, table_lines
+
+    # A national-size result made up for the check: 3.0 s of validation against a 1.0 s scoring
+    # query is 3.0 (goal <= 5), 2,000 MiB is under 3 GB, and 100 s against 2.0 + 28.0 s of floor is 3.3 (goal <= 3.0).
+    stages = {name: stage(1.0, 100) for name in STAGES}
+    stages["validate"] = stage(3.0, 100)
+    national = {"kpi_years": 1_741_000, "strategies": 1_741, "refresh_process_seconds": 100.0, "bare_seconds": 28.0,
+                "scoring_query_seconds": 1.0, "refresh": {"stages": stages, "peak_rss": 2_000 * 2**20}}
+    floors = {"imports": 2.0, "otaru": 3.0, "otaru_gx": 5.0, "refresh_multiprocess": -20.0,
+              "refresh_in_process": 5.0, "validate": 1.2, "validate_empty": 1.0, "dagster": 0.5}
+
+    lines = table_lines([national], floors)
+
+    assert "| Otaru refresh / import floor (3.00 s / 2.00 s) | 1.50 | ≤ 2.0 | yes |" in lines
+    assert "| refresh of 1,741,000 / (import floor + bare DuckDB) (100.0 s / 30.00 s) | 3.3 | ≤ 3.0 | no |" in lines
+    assert "| validate / scoring query at 1,741,000 (scoring query 1.000 s) | 3.0 | ≤ 5 | yes |" in lines
+    assert "| peak RSS of 1,741,000 | 2,000 MiB | < 3 GB | yes |" in lines
+    assert "| `dagster definitions validate` − `import dagster` (1.20 s − 0.50 s) | 0.70 s | ≤ 0.5 s | no |" in lines

@@ -49,7 +49,8 @@ def generate_templates(raw_dir: Path, fiscal_year: int, out_dir: Path) -> list[P
     written: list[Path] = []
     for strategy in strategies:
         if not any(f.strategy_id == strategy.strategy_id and f.file_format == KPI_MASTER for f in files):
-            log.warning("%s has no KPI master; no templates written for it", strategy.strategy_id)
+            log.warning("%s には KPIマスターがないため、様式を作りませんでした / %s has no KPI master; "
+                        "no templates written for it", strategy.strategy_id, strategy.strategy_id)
             continue
         if not strategy.first_fiscal_year <= fiscal_year <= strategy.last_fiscal_year:
             problems.append(InputProblem(

@@ -323,8 +323,10 @@ def submission_status_rows(strategy: Strategy, master: KpiMaster, years: list[in
         for department, kpis in sorted(by_department.items()):
             gaps = missing.get(department, [])
             if gaps:
-                log.warning("FY%d %s: %d of %d KPIs not submitted: %s", year, department, len(gaps), len(kpis),
+                log.warning("%d年度 %s: 未提出 %d/%d KPI / FY%d %s: %d of %d KPIs not submitted: %s",
+                            year, department, len(gaps), len(kpis), year, department, len(gaps), len(kpis),
                             ", ".join(gaps))
             else:
-                log.info("FY%d %s: all %d KPIs submitted", year, department, len(kpis))
+                log.info("%d年度 %s: %d KPI すべて提出済み / FY%d %s: all %d KPIs submitted",
+                         year, department, len(kpis), year, department, len(kpis))
     return rows
