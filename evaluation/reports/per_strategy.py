@@ -75,9 +75,17 @@ def write_per_strategy(
         yield from pool.map(partial(write_batch, warehouse), batches)
 
 
-def _reports(connection, strategy_ids: list[str]) -> list[queries.StrategyReport]:
+def _scored_reports(warehouse: Path, strategy_ids: list[str], result: BatchResult) -> Iterator[queries.StrategyReport]:
+    """Yield the report data of each strategy in ``strategy_ids`` that has a scored KPI; add the others to
+    ``result.unscored``."""
     chosen = set(strategy_ids)
-    return queries.load_reports(connection, [s for s in queries.strategies(connection) if s.strategy_id in chosen])
+    with connect(warehouse, read_only=True) as connection:
+        batch = [strategy for strategy in queries.strategies(connection) if strategy.strategy_id in chosen]
+        for report in queries.load_reports(connection, batch):
+            if report.fiscal_year is None:
+                result.unscored.append(report.strategy.strategy_id)
+                continue
+            yield report
 
 
 def workbook_batch(reports_dir: Path, warehouse: Path, strategy_ids: list[str]) -> BatchResult:
@@ -85,14 +93,10 @@ def workbook_batch(reports_dir: Path, warehouse: Path, strategy_ids: list[str]) 
     from evaluation.reports.workbook import write_strategy_workbook
 
     result = BatchResult()
-    with connect(warehouse, read_only=True) as connection:
-        for report in _reports(connection, strategy_ids):
-            if report.fiscal_year is None:
-                result.unscored.append(report.strategy.strategy_id)
-                continue
-            for basis in report.bases:
-                path = workbook_path(reports_dir, report.strategy.strategy_id, report.fiscal_year, basis)
-                result.written.append(write_strategy_workbook(report, basis, path))
+    for report in _scored_reports(warehouse, strategy_ids, result):
+        for basis in report.bases:
+            path = workbook_path(reports_dir, report.strategy.strategy_id, report.fiscal_year, basis)
+            result.written.append(write_strategy_workbook(report, basis, path))
     return result
 
 
@@ -101,11 +105,7 @@ def html_report_batch(reports_dir: Path, draw_charts: bool, warehouse: Path, str
     from evaluation.reports.html_report import write_strategy_html_report
 
     result = BatchResult()
-    with connect(warehouse, read_only=True) as connection:
-        for report in _reports(connection, strategy_ids):
-            if report.fiscal_year is None:
-                result.unscored.append(report.strategy.strategy_id)
-                continue
-            path = html_report_path(reports_dir, report.strategy.strategy_id)
-            result.written.append(write_strategy_html_report(report, path, draw_charts))
+    for report in _scored_reports(warehouse, strategy_ids, result):
+        path = html_report_path(reports_dir, report.strategy.strategy_id)
+        result.written.append(write_strategy_html_report(report, path, draw_charts))
     return result
