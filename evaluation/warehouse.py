@@ -42,7 +42,11 @@ DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 # "<staging file>.tmp" beside it, for a read-only connection a folder under the system temp folder.
 # NOTE: the process uses a few hundred MiB more than the limit (docs/performance.md).
 DEFAULT_MEMORY_LIMIT = "1GB"
-_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+_MEMORY_SIZE = re.compile(r"([0-9]{1,6}(?:\.[0-9]{1,6})?) ?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE | re.ASCII)
+_UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+# Below this DuckDB ran out of memory on the Otaru table (at 48MB, in validate_kpi_cell); 256MB leaves room.
+MIN_MEMORY_LIMIT_BYTES = 256 * 10**6
 # Run ids become part of file names; Dagster's are UUIDs.
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 # How long a test pause (KPI_TEST_PAUSE_AT) waits for its marker file to go away.
@@ -79,9 +83,13 @@ def read_sql(relative_path: str) -> str:
 def memory_limit_setting() -> str:
     """Return KPI_DUCKDB_MEMORY_LIMIT (default DEFAULT_MEMORY_LIMIT); raise SettingInvalid unless it is a size."""
     limit = os.environ.get("KPI_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT).strip()
-    if not _MEMORY_SIZE.fullmatch(limit):
+    size = _MEMORY_SIZE.fullmatch(limit)
+    if not size:
         raise SettingInvalid(f"環境変数 KPI_DUCKDB_MEMORY_LIMIT の値「{limit}」は大きさではありません(例: 1GB、512MB)"
                              f" / KPI_DUCKDB_MEMORY_LIMIT={limit!r} is not a size such as 1GB or 512MB")
+    if float(size.group(1)) * _UNIT_BYTES[size.group(2).lower()] < MIN_MEMORY_LIMIT_BYTES:
+        raise SettingInvalid(f"環境変数 KPI_DUCKDB_MEMORY_LIMIT の値「{limit}」は小さすぎます。256MB 以上にしてください"
+                             f" / KPI_DUCKDB_MEMORY_LIMIT={limit!r} is too small; set at least 256MB")
     return limit
 
 

@@ -154,6 +154,13 @@ def failure_lines(cause: BaseException, run_id: str, published: bool) -> list[st
         lines.extend(f"  - {message}" for message in cause.messages)
     elif isinstance(cause, PublishRejected | SettingInvalid):
         lines.append(f"  {cause}")  # already worded in Japanese and English
+    elif type(cause).__name__ == "OutOfMemoryException":  # duckdb's, which this module does not import
+        from evaluation.warehouse import memory_limit_setting
+
+        limit = memory_limit_setting()
+        lines.append(f"  DuckDB のメモリが上限 {limit} を超えました。環境変数 KPI_DUCKDB_MEMORY_LIMIT を"
+                     f"大きくしてください / DuckDB ran out of memory under its limit of {limit};"
+                     f" raise KPI_DUCKDB_MEMORY_LIMIT ({cause})")
     else:
         lines.append(f"  予期しないエラーです / unexpected error ({type(cause).__name__}): {cause}")
     lines.append(

@@ -397,6 +397,24 @@ def test_publish_rejected_without_class_name():
     assert not any("PublishRejected" in line for line in lines)
 
 
+def test_out_of_memory_names_the_setting(tmp_path, monkeypatch):
+    from pipelines.cli import failure_lines
+
+    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "256MB")
+    connection = duckdb.connect(str(tmp_path / "small.duckdb"))
+    # 4MB is below what DuckDB needs to sort 10^6 rows, so this raises its OutOfMemoryException.
+    connection.execute("set memory_limit = '4MB'")
+    connection.execute("set threads = 1")
+    with pytest.raises(duckdb.OutOfMemoryException) as raised:
+        connection.execute("select * from range(1000000) order by random()").fetchall()
+    connection.close()
+
+    lines = failure_lines(raised.value, "run-1", published=False)
+    assert lines[1].startswith("  DuckDB のメモリが上限 256MB を超えました。環境変数 KPI_DUCKDB_MEMORY_LIMIT を大きくしてください")
+    assert "raise KPI_DUCKDB_MEMORY_LIMIT" in lines[1]
+    assert not any("予期しないエラー" in line for line in lines)
+
+
 # -- published table: a business number twice ---------------------------------------------------
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from evaluation.refresh_lock import RefreshLocked
 from evaluation.problems import SettingInvalid
+from evaluation.refresh_lock import RefreshLocked
 from evaluation.warehouse import PublishRejected, Warehouse, connect, table_content_hashes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -99,12 +99,27 @@ def test_connect_sets_memory_limit(tmp_path, monkeypatch):
         assert connection.execute("select current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"
 
 
-def test_connect_rejects_memory_limit_that_is_not_a_size(tmp_path, monkeypatch):
-    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", "1GB'; drop table x; --")
-    with pytest.raises(SettingInvalid, match="KPI_DUCKDB_MEMORY_LIMIT"):
+@pytest.mark.parametrize("limit, reason", [
+    ("1GB'; drop table x; --", "is not a size"),
+    ("１GB", "is not a size"),  # a full-width digit, which DuckDB's parser rejects
+    ("1\u00a0GB", "is not a size"),  # a no-break space, which DuckDB reads as part of the unit
+    ("9999999TB", "is not a size"),  # past DuckDB's range of 2^64 bytes
+    ("10MB", "too small"),  # DuckDB ran out of memory on the Otaru table at 48MB
+    ("255MB", "too small"),
+])
+def test_connect_rejects_bad_memory_limit(tmp_path, monkeypatch, limit, reason):
+    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", limit)
+    with pytest.raises(SettingInvalid, match=reason):
         with connect(tmp_path / "kpi.duckdb"):
             pass
     assert not (tmp_path / "kpi.duckdb").exists()
+
+
+@pytest.mark.parametrize("limit", ["256MB", "1 GB", "1gib", "0.5GB", "999999TB"])
+def test_connect_accepts_memory_limit(tmp_path, monkeypatch, limit):
+    monkeypatch.setenv("KPI_DUCKDB_MEMORY_LIMIT", limit)
+    with connect(tmp_path / "kpi.duckdb") as connection:
+        assert connection.execute("select 1").fetchone() == (1,)
 
 
 def test_staging_connection_held_until_publish(tmp_path):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from evaluation.warehouse import connect
 log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -71,8 +74,25 @@ def write_per_strategy(
         return
     log.info("writing %d strategies in %d batches with %d worker processes", len(strategy_ids), len(batches), workers)
     # spawn, not fork: the parent has DuckDB and Dagster threads running, which a fork would copy mid-state
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(partial(write_batch, warehouse), batches)
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Start a thread that ends this worker process once ``parent_pid`` is no longer its parent.
+
+    A worker whose parent was killed (SIGKILL, the OOM killer) would otherwise
+    wait for tasks forever: it holds the write end of the task queue itself, so
+    it never reads end-of-file.
+    """
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        # NOTE: a file being written at that moment leaves its temporary file (.<name>.*.tmp) behind.
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _scored_reports(warehouse: Path, strategy_ids: list[str], result: BatchResult) -> Iterator[queries.StrategyReport]:
