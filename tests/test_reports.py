@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -366,3 +367,24 @@ def test_report_modules_import_no_heavy_libraries():
         capture_output=True, text=True, check=True,
     )
     assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
+
+
+def test_score_axis_widens_past_clamp():
+    from evaluation.reports.charts import score_range
+
+    # Otaru clamps scores to -100..100, so its axis stays there.
+    assert score_range([42.51, -20.39]) == (-100, 100)
+    # A method without a clamp: a KPI at 9,990 against a target of 1,300 scores 768 and must stay on the chart.
+    assert score_range([768.0, 90.0]) == (-100, 768.0)
+    assert score_range([-250.0]) == (-250.0, 100)
+
+
+def test_average_chart_spreads_years_with_one_score():
+    from evaluation.reports.charts import average_score_chart
+
+    # One scored year of five: every year's tick label is still drawn, each at its own position.
+    svg = average_score_chart([2020, 2021, 2022, 2023, 2024], [None, Decimal("36.89"), None, None, None], {})
+    ticks = [float(x) for x in re.findall(r'<g id="xtick_\d+">\s*<g id="line2d_\d+">.*?x="([0-9.]+)"', svg, re.S)]
+    assert len(ticks) == 5
+    # a label such as "R2\n(FY2020)" is about 45 points wide; matplotlib's own limits put them 1.6 points apart
+    assert min(b - a for a, b in zip(ticks, ticks[1:], strict=False)) > 50

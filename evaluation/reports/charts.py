@@ -19,7 +19,7 @@ from evaluation.eras import era_label
 # One colour per band, lowest band first: red, orange, green, blue.
 BAND_COLOURS = ("#c0392b", "#e67e22", "#27ae60", "#2471a3")
 PUBLISHED_COLOUR = "#7f8c8d"
-SCORE_LIMITS = (-100, 100)  # the clamp of the Otaru method, and the axis range of every score chart
+SCORE_LIMITS = (-100, 100)  # the clamp of the Otaru method: a score axis shows at least this range
 KPI_LABEL_MAX = 30  # characters of a KPI name shown beside its bar
 _SVG_HASH_SALT = "kpi-evaluation-report"  # fixed, so the same data gives the same SVG
 POINTS_PER_INCH = 72
@@ -106,6 +106,17 @@ def _svg(figure) -> str:
     return text[text.index("<svg") :]
 
 
+def score_range(values: list[float]) -> tuple[float, float]:
+    """The score axis range: SCORE_LIMITS, widened to every value of a method without that clamp."""
+    return min([SCORE_LIMITS[0], *values]), max([SCORE_LIMITS[1], *values])
+
+
+def _set_year_axis(axes, years: list[int]) -> None:
+    # explicit limits: with one plotted year matplotlib would zoom in on it and stack every year's label there
+    axes.set_xlim(years[0] - 0.5, years[-1] + 0.5)
+    axes.set_xticks(years, _year_labels(years))
+
+
 def _year_labels(years: list[int]) -> list[str]:
     return [f"{era_label(year)}\n(FY{year})" for year in years]
 
@@ -125,9 +136,6 @@ def average_score_chart(
         figure = Figure()
         axes = figure.subplots()
         margins = _year_margins(_year_labels(years), ["-100"], "平均スコア")
-        # a value label sits 7 points above its point, a published one 14 points below; at ±100 they leave the axes
-        margins.top += 7 + _text_height("", FONT_POINTS)
-        margins.bottom = max(margins.bottom, OUTER_PAD + 14 + _text_height("", FONT_POINTS))
         margins.right = max(margins.right, OUTER_PAD + _text_width("公表 -100.00", FONT_POINTS) / 2)
         margins.place(figure, 4.96, 2.62)
         points = [(year, float(value)) for year, value in zip(years, computed, strict=True) if value is not None]
@@ -145,8 +153,10 @@ def average_score_chart(
                     xytext=(0, -14), ha="center", color=PUBLISHED_COLOUR,
                 )
         axes.axhline(0, color="black", linewidth=0.8)
-        axes.set_xticks(years, _year_labels(years))
-        axes.set_ylim(*SCORE_LIMITS)
+        _set_year_axis(axes, years)
+        low, high = score_range([value for _, value in points] + [float(v) for v in published.values()])
+        # room inside the axes for a value label above its point and a published one below it
+        axes.set_ylim(low - 0.1 * (high - low), high + 0.1 * (high - low))
         axes.set_ylabel("平均スコア")
         axes.set_title("年度ごとの平均スコア")
         axes.legend(loc="lower right", fontsize="small")
@@ -170,7 +180,7 @@ def band_count_chart(years: list[int], band_labels: list[str], counts: list[list
         for index, (label, values) in enumerate(zip(band_labels, counts, strict=True)):
             axes.bar(years, values, bottom=bottoms, color=band_colour(index), label=label)
             bottoms = [bottom + value for bottom, value in zip(bottoms, values, strict=True)]
-        axes.set_xticks(years, _year_labels(years))
+        _set_year_axis(axes, years)
         axes.set_ylabel("KPI数")
         axes.set_title("年度ごとの評価区分の内訳")
         axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
@@ -190,11 +200,12 @@ def kpi_score_chart(labels: list[str], scores: list[Decimal], band_indexes: list
         margins.left += TICK_SPACE + max((_text_width(label, SMALL_POINTS) for label in shown), default=0)
         margins.bottom += TICK_SPACE + _text_height("", FONT_POINTS) + LABEL_PAD + _text_height("スコア", FONT_POINTS)
         margins.top += TITLE_PAD + _text_height(title, TITLE_POINTS)
-        # the score labels end inside the axes (their limits leave 15 points of score); the last x tick is centred
-        margins.right += _text_width(str(SCORE_LIMITS[1] + 15), FONT_POINTS) / 2
+        values = [float(score) for score in scores]
+        low, high = score_range(values)
+        # the score labels end inside the axes (see set_xlim below); the last x tick label is centred on its tick
+        margins.right += _text_width(f"{high:.0f}", FONT_POINTS) / 2
         margins.place(figure, 5.58, (0.32 * len(labels) + 1.2) * 0.77)
         positions = list(range(len(labels)))[::-1]
-        values = [float(score) for score in scores]
         axes.barh(positions, values, color=[band_colour(index) for index in band_indexes])
         for position, value in zip(positions, values, strict=True):
             axes.annotate(
@@ -204,8 +215,8 @@ def kpi_score_chart(labels: list[str], scores: list[Decimal], band_indexes: list
             )
         axes.set_yticks(positions, shown, fontsize="small")
         axes.axvline(0, color="black", linewidth=0.8)
-        # a negative score's label sits left of its bar: -100.00 needs about 20 points of score
-        axes.set_xlim(SCORE_LIMITS[0] - 25, SCORE_LIMITS[1] + 15)
+        # A negative score's label sits left of its bar: -100.00 needs about a tenth of the axis.
+        axes.set_xlim(low - 0.125 * (high - low), high + 0.075 * (high - low))
         axes.set_xlabel("スコア")
         axes.set_title(title)
         return _svg(figure)
