@@ -190,7 +190,8 @@ def summary_lines(warehouse: Path) -> list[str]:
         strategies = connection.execute(
             """
             select strategy.strategy_id, municipality, strategy_name,
-                coalesce(max(kpi_score.fiscal_year), any_value(last_fiscal_year))
+                coalesce(max(kpi_score.fiscal_year), any_value(last_fiscal_year)),
+                max(kpi_score.fiscal_year) is not null as scored
             from strategy
             left join kpi_score
                 on strategy.strategy_id = kpi_score.strategy_id and kpi_score.score is not null
@@ -198,8 +199,11 @@ def summary_lines(warehouse: Path) -> list[str]:
             order by strategy.strategy_id
             """
         ).fetchall()
-        for strategy_id, municipality, name, year in strategies:
+        for strategy_id, municipality, name, year, scored in strategies:
             lines.append(f"{municipality} {name} ({strategy_id}) {era_label(year)}年度 (FY{year})")
+            if not scored:
+                lines.append("  スコアのある KPI がないため、評価表とレポートは作っていません"
+                             " / no KPI has a score, so no workbook or HTML report was written")
             lines.extend(_project_lines(connection, strategy_id, year))
         lines.extend(_comparison_lines(connection))
     return lines

@@ -249,6 +249,23 @@ def test_cli_summary_lines(examples_warehouse):
     assert any(line.startswith("  midori-pref-2020 と sakura-city-2020: 評価方法が違うため") for line in lines)
 
 
+def test_cli_summary_notes_unscored_strategy(examples_warehouse, tmp_path):
+    from pipelines.cli import summary_lines
+
+    # the same file, with no score left for sakura-city-2020 (as when its submissions hold no actual yet)
+    warehouse = tmp_path / "kpi.duckdb"
+    shutil.copyfile(examples_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("delete from kpi_score where strategy_id = 'sakura-city-2020'")
+
+    lines = summary_lines(warehouse)
+
+    sakura = next(index for index, line in enumerate(lines) if "(sakura-city-2020)" in line)
+    assert lines[sakura + 1] == ("  スコアのある KPI がないため、評価表とレポートは作っていません"
+                                 " / no KPI has a score, so no workbook or HTML report was written")
+    assert sum("no KPI has a score" in line for line in lines) == 1
+
+
 def test_workbook_shows_outlook(examples_warehouse):
     from openpyxl import load_workbook
 
