@@ -62,6 +62,15 @@ class MemorySampler(threading.Thread):
         return max((rss for t, rss in self.samples if start <= t <= end), default=0)
 
 
+
+def error_chain(error) -> str:
+    """Join the messages of a Dagster error and of the exceptions that caused it, outermost first."""
+    messages = []
+    while error is not None:
+        messages.append(str(error.message).strip())
+        error = error.cause or error.context
+    return " <- ".join(messages)[:4000]
+
 def group_of_assets() -> dict[str, str]:
     return {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
 
@@ -120,7 +129,7 @@ def main(raw_dir: Path, output_dir: Path) -> dict:
         stage["seconds"] += step["end"] - step["start"]
         stage["peak_rss"] = max(stage["peak_rss"], sampler.peak(step["start"], step["end"]))
         stage["steps"].append({"step": key, "seconds": round(step["end"] - step["start"], 3)})
-    failures = [str(e.event_specific_data.error.message).strip()[:2000] for e in result.all_events if e.is_step_failure]
+    failures = [error_chain(e.event_specific_data.error) for e in result.all_events if e.is_step_failure]
     return {
         "success": result.success,
         "failures": failures,
