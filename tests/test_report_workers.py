@@ -40,7 +40,7 @@ list(write_per_strategy(Path(sys.argv[1]), partial(slow_batch, Path(sys.argv[2])
 
 
 def alive(pid: int) -> bool:
-    """Whether ``pid`` runs; an exited worker that nobody has reaped yet (a zombie) counts as ended."""
+    """Return whether ``pid`` is running; an exited worker not yet reaped (a zombie) counts as ended."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except FileNotFoundError:

@@ -83,8 +83,8 @@ def exit_with_parent(parent_pid: int) -> None:
     """Start a thread that ends this worker process once ``parent_pid`` is no longer its parent.
 
     A worker whose parent was killed (SIGKILL, the OOM killer) would otherwise
-    wait for tasks forever: it holds the write end of the task queue itself, so
-    it never reads end-of-file.
+    wait for tasks forever: it keeps the write end of the task queue open itself,
+    so it never reads end-of-file.
     """
     def watch() -> None:
         while os.getppid() == parent_pid:
