@@ -78,9 +78,13 @@ def setting_problems() -> list[str]:
     """Check the environment settings of a refresh before it starts; return one message per problem."""
     from evaluation.validation.engines import chosen_engine
     from evaluation.warehouse import memory_limit_setting
-    from pipelines.definitions import defs
     from pipelines.resources import SettingInvalid, lock_timeout_seconds, output_path_problems
 
+    try:
+        # loading the definitions builds the schedule from KPI_REFRESH_CRON
+        from pipelines.definitions import defs
+    except SettingInvalid as error:
+        return [str(error)]
     resource = defs.resources["kpi_warehouse"]
     problems = []
     for check_setting in (lock_timeout_seconds, chosen_engine, memory_limit_setting):

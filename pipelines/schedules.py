@@ -11,6 +11,7 @@ import os
 
 import dagster as dg
 
+from evaluation.problems import SettingInvalid
 from pipelines.jobs import annual_refresh
 from pipelines.partitions import TIMEZONE, all_fiscal_years_tags
 
@@ -49,7 +50,7 @@ def build_annual_refresh_schedule(cron: str) -> dg.ScheduleDefinition:
             ),
         )(annual_refresh_schedule)
     except dg.DagsterInvalidDefinitionError as error:
-        raise ValueError(
+        raise SettingInvalid(
             f"{REFRESH_CRON_VARIABLE}「{cron}」は cron 式として正しくありません"
             "(例: 0 6 1 7 * = 7月1日 6:00) / "
             f"{REFRESH_CRON_VARIABLE} {cron!r} is not a valid cron expression (example: 0 6 1 7 *)"

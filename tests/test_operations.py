@@ -281,6 +281,18 @@ def test_schedule_invalid_cron_rejected():
         build_annual_refresh_schedule("every July")
 
 
+def test_cli_rejects_invalid_cron_without_traceback(tmp_path):
+    # the CLI loads the definitions, and with them the schedule, in a fresh process
+    environment = {**os.environ, "KPI_REFRESH_CRON": "never", "KPI_WAREHOUSE": str(tmp_path / "kpi.duckdb")}
+    completed = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], cwd=PROJECT_ROOT, env=environment,
+                               capture_output=True, text=True)
+
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr + completed.stdout
+    assert "KPI_REFRESH_CRON「never」は cron 式として正しくありません" in completed.stdout + completed.stderr
+    assert not (tmp_path / "kpi.duckdb").exists()
+
+
 def evaluate_sensor(raw_dir: Path, cursor: str | None):
     resources = {"kpi_warehouse": KpiWarehouse(raw_dir=str(raw_dir))}
     # a context manager, because the resource tears down after each run
