@@ -323,10 +323,11 @@ def submission_status_rows(strategy: Strategy, master: KpiMaster, years: list[in
         for department, kpis in sorted(by_department.items()):
             gaps = missing.get(department, [])
             if gaps:
-                log.warning("%d年度 %s: 未提出 %d/%d KPI / FY%d %s: %d of %d KPIs not submitted: %s",
-                            year, department, len(gaps), len(kpis), year, department, len(gaps), len(kpis),
-                            ", ".join(gaps))
+                log.warning("%s %d年度 %s: 未提出 %d/%d KPI / %s FY%d %s: %d of %d KPIs not submitted: %s",
+                            strategy.strategy_id, year, department, len(gaps), len(kpis),
+                            strategy.strategy_id, year, department, len(gaps), len(kpis), ", ".join(gaps))
             else:
-                log.info("%d年度 %s: %d KPI すべて提出済み / FY%d %s: all %d KPIs submitted",
-                         year, department, len(kpis), year, department, len(kpis))
+                log.info("%s %d年度 %s: %d KPI すべて提出済み / %s FY%d %s: all %d KPIs submitted",
+                         strategy.strategy_id, year, department, len(kpis),
+                         strategy.strategy_id, year, department, len(kpis))
     return rows
