@@ -58,7 +58,7 @@ _paused_points: set[str] = set()
 HASH_BATCH_ROWS = 10_000
 # Staging files this process keeps a connection open to, from the first staging step of a
 # run to its publish or end (see Warehouse._hold).
-_held_staging: dict[Path, duckdb.DuckDBPyConnection] = {}
+_open_staging_connections: dict[Path, duckdb.DuckDBPyConnection] = {}
 # Tables loaded from Python; their CREATE TABLE statements live in sql/normalized/.
 NORMALIZED_TABLES = (
     "source_file",
@@ -469,18 +469,19 @@ class Warehouse:
         database instead of opening the file again and checkpointing it on
         close: about 15 ms a step on the Otaru file (docs/performance.md).
         """
-        if staging not in _held_staging:
+        if staging not in _open_staging_connections:
             import duckdb
 
-            _held_staging[staging] = duckdb.connect(str(staging))
-            _held_staging[staging].execute(f"set memory_limit = {_quoted(memory_limit_setting())}")
+            connection = duckdb.connect(str(staging))
+            connection.execute(f"set memory_limit = {_quoted(memory_limit_setting())}")
+            _open_staging_connections[staging] = connection
 
     @staticmethod
     def _let_go(staging: Path) -> None:
         """Close the connection ``_hold`` keeps to ``staging``, if any."""
-        held = _held_staging.pop(staging, None)
-        if held is not None:
-            held.close()
+        connection = _open_staging_connections.pop(staging, None)
+        if connection is not None:
+            connection.close()
 
     def _remove_staging(self, run_id: str) -> bool:
         """Remove this run's staging file, WAL and temp folder; return whether any existed."""

@@ -53,7 +53,7 @@ def _style() -> dict:
 
 
 def _text_width(text: str, points: float) -> float:
-    """The width in points of the widest line of ``text`` in the chart font at ``points``."""
+    """Return the width in points of the widest line of ``text`` in the chart font at ``points``."""
     import matplotlib_fontja
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
@@ -192,12 +192,12 @@ def kpi_score_chart(labels: list[str], scores: list[Decimal], band_indexes: list
     import matplotlib
     from matplotlib.figure import Figure
 
-    shown = [label if len(label) <= KPI_LABEL_MAX else label[: KPI_LABEL_MAX - 1] + "…" for label in labels]
+    tick_labels = [label if len(label) <= KPI_LABEL_MAX else label[: KPI_LABEL_MAX - 1] + "…" for label in labels]
     with matplotlib.rc_context(_style()):
         figure = Figure()
         axes = figure.subplots()
         margins = _Margins()
-        margins.left += TICK_SPACE + max((_text_width(label, SMALL_POINTS) for label in shown), default=0)
+        margins.left += TICK_SPACE + max((_text_width(label, SMALL_POINTS) for label in tick_labels), default=0)
         margins.bottom += TICK_SPACE + _text_height("", FONT_POINTS) + LABEL_PAD + _text_height("スコア", FONT_POINTS)
         margins.top += TITLE_PAD + _text_height(title, TITLE_POINTS)
         values = [float(score) for score in scores]
@@ -213,7 +213,7 @@ def kpi_score_chart(labels: list[str], scores: list[Decimal], band_indexes: list
                 xytext=(4 if value >= 0 else -4, 0), ha="left" if value >= 0 else "right", va="center",
                 fontsize="small",
             )
-        axes.set_yticks(positions, shown, fontsize="small")
+        axes.set_yticks(positions, tick_labels, fontsize="small")
         axes.axvline(0, color="black", linewidth=0.8)
         # A negative score's label sits left of its bar: -100.00 needs about a tenth of the axis.
         axes.set_xlim(low - 0.125 * (high - low), high + 0.075 * (high - low))

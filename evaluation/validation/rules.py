@@ -80,6 +80,8 @@ def _outside_period_sql(column: str, condition: str = "true") -> str:
 
 
 _UNIT_LIST = " ".join(COUNT_UNITS[:11]) + " % 円 万円 千t …"
+# a unit cell that names no known unit ('' in validation_unit stands for no unit)
+UNKNOWN_UNIT_SQL = "unit is not null and unit not in (select unit from validation_unit where unit <> '')"
 _ALWAYS = "row_id >= 0"
 
 RULES: tuple[Rule, ...] = (
@@ -175,7 +177,7 @@ RULES: tuple[Rule, ...] = (
         "the KPI's unit {unit!r} is not a known unit, so no range rule applies to its values",
         lambda ex: [ex.ExpectColumnValuesToBeInSet(column="unit", value_set=sorted(KNOWN_UNITS))],
         column="単位", value="{unit}",
-        failing="unit is not null and unit not in (select unit from validation_unit where unit <> '')",
+        failing=UNKNOWN_UNIT_SQL,
     ),
     Rule(
         "row_read_with_correction", "kpi", Severity.WARNING,
@@ -193,7 +195,7 @@ RULES: tuple[Rule, ...] = (
         "単位「{unit}」は既知の単位ではありません(" + _UNIT_LIST + ")",
         "unit {unit!r} is not a known unit",
         lambda ex: [ex.ExpectColumnValuesToBeInSet(column="unit", value_set=sorted(KNOWN_UNITS))],
-        failing="unit is not null and unit not in (select unit from validation_unit where unit <> '')",
+        failing=UNKNOWN_UNIT_SQL,
     ),
     Rule(
         "unit_consistent", "kpi_cell", Severity.ERROR,
