@@ -82,8 +82,10 @@ def test_workbook_layout(reports_dir):
     assert sheet.freeze_panes == "A5"
     assert "basis = published" in sheet["A2"].value
     # 事業概要 is capped at 44 and wraps; No. needs little room.
-    assert sheet.column_dimensions["C"].width == 44
-    assert sheet.column_dimensions["A"].width == 5
+    # XlsxWriter stores a width of n characters as Excel does, with the cell's 5-pixel padding at
+    # 7 pixels per character in 1/256 steps: int((7n + 5) / 7 * 256) / 256, so 44 -> 44.7109375.
+    assert sheet.column_dimensions["C"].width == 44.7109375
+    assert sheet.column_dimensions["A"].width == 5.7109375
     assert sheet["C5"].alignment.wrap_text
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+import xlsxwriter
+from openpyxl import load_workbook
 
 from evaluation.reports.safety import csv_safe, starts_like_formula
 from evaluation.reports.workbook import _SheetWriter, _Styles
@@ -91,18 +93,26 @@ def test_csv_names_prefixed(formula_reports):
     assert averages == ["63.08", "28.60", "42.24", "-20.39"]
 
 
+def unescape_ooxml(text: str) -> str:
+    """Undo the _xHHHH_ escapes of an OOXML string, as Excel does on reading."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda match: chr(int(match.group(1), 16)), text)
+
+
 def test_writer_tab_and_full_width_names(tmp_path):
     # A tab or CR cannot reach the workbook through the tab-separated table, so the writer is tested directly.
-    workbook = Workbook(write_only=True)
-    writer = _SheetWriter(workbook.create_sheet("names"), _Styles(workbook))
+    workbook = xlsxwriter.Workbook(str(tmp_path / "names.xlsx"))
+    writer = _SheetWriter(workbook.add_worksheet("names"), _Styles(workbook))
     names = ["\t=1+2", "\r@A1", "＝SUM(A1)", "#N/A", "=A1"]
     for row, name in enumerate(names, start=1):
-        cell = writer.text(row, 1, name)
-        assert cell.value == name
-        assert cell.data_type == "s"
+        assert writer.text(row, 1, name).value == name
     writer.write()
-    workbook.save(tmp_path / "names.xlsx")
+    workbook.close()
 
     sheet = load_workbook(tmp_path / "names.xlsx")["names"]
+    for row, name in enumerate(names, start=1):
+        # Each one a string cell holding the text as given, not a formula or an error value. XlsxWriter
+        # stores the CR as the OOXML escape _x000D_, which Excel reads back as CR and openpyxl leaves as is.
+        cell = sheet.cell(row=row, column=1)
+        assert (unescape_ooxml(cell.value), cell.data_type) == (name, "s")
     assert sheet["A1"].quotePrefix
     assert not sheet["A4"].quotePrefix  # "#N/A" is no formula, only kept from becoming an error value

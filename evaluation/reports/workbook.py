@@ -6,9 +6,9 @@ with ``0.00"%"`` reads 75.85%. Cells without a number (—, 未確定,
 (後日報告)人) hold the text as written. Every text cell is stored as a string,
 never a formula, whatever it starts with.
 
-Sheets are written in openpyxl's write-only mode, which streams rows to the
-file. A sheet's cells are collected first, because the column widths and row
-heights that depend on them must be set before the rows are streamed.
+Workbooks are written with XlsxWriter. A sheet's cells are collected first,
+because the column widths and row heights depend on all of them. Then each
+cell is written with one XlsxWriter format per style combination.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from evaluation.cells import normalize_text
 from evaluation.eras import era_label, era_label_ja
@@ -32,9 +32,9 @@ from evaluation.reports.safety import starts_like_formula
 
 if TYPE_CHECKING:
     import duckdb
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import Cell
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from xlsxwriter import Workbook
+    from xlsxwriter.format import Format
+    from xlsxwriter.worksheet import Worksheet
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ LINE_HEIGHT = 15  # points per wrapped line at the default 11 pt font
 # Characters an Excel sheet name cannot contain, and its maximum length.
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_MAX = 31
+# Control characters that openpyxl's ILLEGAL_CHARACTERS_RE rejects. A text cell gets U+FFFD in their
+# place, as it did when openpyxl wrote the workbooks.
+ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -66,22 +69,33 @@ class WorkbookResult:
     discrepancy_source: str
 
 
+@lru_cache(maxsize=65536)
 def display_width(text: str) -> int:
-    """Return the width of ``text`` in half-width columns: full-width (East Asian W, F, A) count 2."""
+    """Return the width of ``text`` in half-width columns: full-width (East Asian W, F, A) count 2.
+
+    Cached: a workbook measures the same units, marks and headers many times.
+    """
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(char) in "WFA" else 1 for char in text)
 
 
 def number_format(cell: queries.ValueCell) -> str:
     """Return the Excel number format that shows ``cell.value`` as ``cell.text`` writes it."""
-    folded = normalize_text(cell.text)
+    return _number_format(cell.text, cell.unit)
+
+
+@lru_cache(maxsize=65536)
+def _number_format(text: str, unit: str | None) -> str:
+    folded = normalize_text(text)
     match = re.search(r"\d[\d,]*(?:\.(\d+))?", folded)
     grouped = match is not None and "," in match.group(0)
     places = len(match.group(1)) if match and match.group(1) else 0
     pattern = "#,##0" if grouped else "0"
     if places:
         pattern += "." + "0" * places
-    if cell.unit:
-        pattern += '"' + cell.unit.replace('"', "") + '"'
+    if unit:
+        pattern += '"' + unit.replace('"', "") + '"'
     return pattern
 
 
@@ -92,154 +106,168 @@ def score_format(score: Decimal) -> str:
 
 
 def sheet_title(project_no: int, project_name: str, taken: set[str]) -> str:
-    """Return a valid, unique sheet name such as "(1)あずまい暮らしプロジェクト"."""
+    """Return a valid, unique sheet name such as "(1)あずまい暮らしプロジェクト".
+
+    ``taken`` contains the case-folded names given so far, because Excel (and
+    XlsxWriter) treats "(1)Ab" and "(1)AB" as one name.
+    """
     base = _SHEET_NAME_FORBIDDEN.sub("_", f"({project_no}){project_name}").strip("'")[:SHEET_NAME_MAX]
     title, suffix = base, 2
-    while title in taken:
+    while title.casefold() in taken:
         tail = f"_{suffix}"
         title = base[: SHEET_NAME_MAX - len(tail)] + tail
         suffix += 1
-    taken.add(title)
+    taken.add(title.casefold())
     return title
 
 
-class _Style(NamedTuple):
-    """The style of one cell: a number format, keys of the fonts, fills and alignments of _Styles, a quote prefix."""
+class _Cell:
+    """One cell to write: its value (a string, a number, or None for a cell with only a style) and its style.
 
-    number_format: str | None = None
-    font: str | None = None
-    fill: str | None = None
-    alignment: str | None = None
-    quote_prefix: bool = False
+    The style is a number format and the keys of a font, a fill and an
+    alignment in _Styles, and whether the text gets Excel's quote prefix.
+    """
+
+    __slots__ = ("value", "number_format", "font", "fill", "alignment", "quote_prefix")
+
+    def __init__(self, value: str | Decimal | int | None) -> None:
+        self.value = value
+        self.number_format: str | None = None
+        self.font: str | None = None
+        self.fill: str | None = None
+        self.alignment: str | None = None
+        self.quote_prefix = False
+
+    def style_key(self) -> tuple[str | None, str | None, str | None, str | None, bool]:
+        return (self.number_format, self.font, self.fill, self.alignment, self.quote_prefix)
+
+
+_NO_STYLE = (None, None, None, None, False)
 
 
 class _Styles:
-    """The styles of one workbook, each turned into openpyxl's style array once and copied to every cell after.
+    """The styles of one workbook: each style key of _Cell becomes one XlsxWriter format, made on first use."""
 
-    Assigning a font, fill or alignment to a cell makes openpyxl look the object
-    up by its hash, about 20 µs per cell with openpyxl 3.1.5 (longer than
-    writing the cell). Copying the finished array is what openpyxl's own
-    worksheet copier does (``target._style = copy(source._style)``).
-    """
+    FONTS = {"bold": {"bold": True}, "title": {"bold": True, "font_size": 14}}
+    # XlsxWriter writes the colour of a solid fill (pattern 1) as its foreground, as Excel does.
+    FILLS = {"header": {"pattern": 1, "bg_color": "#DDEBF7"}}
+    ALIGNMENTS = {
+        "header": {"align": "center", "valign": "vcenter", "text_wrap": True},
+        "wrapped": {"valign": "top", "text_wrap": True},
+        "centered": {"valign": "top", "align": "center"},  # marks, arrows and — in value columns
+        "top": {"valign": "top"},
+    }
 
     def __init__(self, workbook: Workbook) -> None:
-        from openpyxl.styles import Alignment, Font, PatternFill
-
         self.workbook = workbook
-        self.fonts = {"bold": Font(bold=True), "title": Font(bold=True, size=14)}
-        self.fills = {"header": PatternFill("solid", fgColor="DDEBF7")}
-        self.alignments = {
-            "header": Alignment(horizontal="center", vertical="center", wrap_text=True),
-            "wrapped": Alignment(vertical="top", wrap_text=True),
-            "centered": Alignment(vertical="top", horizontal="center"),  # marks, arrows and — in value columns
-            "top": Alignment(vertical="top"),
-        }
-        self._arrays: dict[_Style, object] = {}
+        self._formats: dict[tuple, Format | None] = {_NO_STYLE: None}
 
-    def apply(self, cell: Cell, style: _Style) -> None:
-        array = self._arrays.get(style)
-        if array is None:
-            from openpyxl.cell import WriteOnlyCell
-
-            template = WriteOnlyCell(cell.parent)
-            if style.number_format is not None:
-                template.number_format = style.number_format
-            if style.font is not None:
-                template.font = self.fonts[style.font]
-            if style.fill is not None:
-                template.fill = self.fills[style.fill]
-            if style.alignment is not None:
-                template.alignment = self.alignments[style.alignment]
-            template.quotePrefix = style.quote_prefix
-            array = self._arrays[style] = template._style
-        cell._style = copy(array)
+    def format(self, key: tuple[str | None, str | None, str | None, str | None, bool]) -> Format | None:
+        try:
+            return self._formats[key]
+        except KeyError:
+            pass
+        number_format, font, fill, alignment, quote_prefix = key
+        properties: dict[str, object] = {}
+        if number_format is not None:
+            properties["num_format"] = number_format
+        if font is not None:
+            properties.update(self.FONTS[font])
+        if fill is not None:
+            properties.update(self.FILLS[fill])
+        if alignment is not None:
+            properties.update(self.ALIGNMENTS[alignment])
+        if quote_prefix:
+            properties["quote_prefix"] = True
+        created = self._formats[key] = self.workbook.add_format(properties)
+        return created
 
 
 class _SheetWriter:
-    """Collects the cells of one write-only worksheet, tracks the width each column needs, then streams the rows."""
+    """Collects the cells of one worksheet, tracks the width each column needs, then writes the cells.
 
-    def __init__(self, sheet: WriteOnlyWorksheet, styles: _Styles) -> None:
+    Rows and columns count from 1 here, as in the published table; XlsxWriter
+    counts from 0, which only ``write`` deals with.
+    """
+
+    def __init__(self, sheet: Worksheet, styles: _Styles) -> None:
         self.sheet = sheet
         self.styles = styles
-        self.cells: dict[int, dict[int, Cell]] = {}
-        self.cell_styles: dict[tuple[int, int], _Style] = {}
+        self.cells: dict[int, dict[int, _Cell]] = {}
+        self.merges: list[tuple[int, int, int, int]] = []
         self.widths: dict[int, int] = {}
         self.column_widths: dict[int, int] = {}
         self.row_heights: dict[int, int] = {}
         self.max_column = 0  # the rightmost column with a cell so far
 
-    def _put(self, row: int, column: int, value: object) -> Cell:
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(self.sheet, value)
+    def _put(self, row: int, column: int, value: str | Decimal | int | None) -> _Cell:
+        cell = _Cell(value)
         self.cells.setdefault(row, {})[column] = cell
-        self.max_column = max(self.max_column, column)
+        if column > self.max_column:
+            self.max_column = column
         return cell
 
     def _track(self, column: int, text: str) -> None:
-        longest = max((display_width(line) for line in text.splitlines() or [""]), default=0)
-        self.widths[column] = max(self.widths.get(column, 0), longest)
+        lines = text.splitlines()
+        longest = display_width(lines[0]) if len(lines) == 1 else max(map(display_width, lines), default=0)
+        if longest > self.widths.get(column, 0):
+            self.widths[column] = longest
 
-    def style(self, row: int, column: int, **changes: object) -> None:
-        """Change fields of a cell's _Style; a cell not written yet is added empty, with only the style."""
-        if column not in self.cells.get(row, {}):
-            self._put(row, column, None)
-        self.cell_styles[row, column] = self.cell_styles.get((row, column), _Style())._replace(**changes)
+    def style(self, row: int, column: int, **changes: object) -> _Cell:
+        """Set style fields of a cell (number_format, font, fill, alignment, quote_prefix) and return the cell.
 
-    def text(self, row: int, column: int, text: str, measure: bool = True) -> Cell:
+        A cell not written yet is added empty, with only the style.
+        """
+        cell = self.cells.get(row, {}).get(column) or self._put(row, column, None)
+        for name, value in changes.items():
+            setattr(cell, name, value)
+        return cell
+
+    def text(self, row: int, column: int, text: str, measure: bool = True) -> _Cell:
         """Write ``text`` as a string cell; a formula-like one also gets Excel's quote prefix."""
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        cell = self._put(row, column, ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
-        # openpyxl turns "=..." into a formula and "#N/A" into an error; force a string.
-        cell.data_type = "s"
-        if starts_like_formula(text):
-            self.style(row, column, quote_prefix=True)
+        # write_string stores "=..." and "#N/A" as strings. The prefix keeps Excel from
+        # turning the cell into a formula when someone edits it.
+        cell = self._put(row, column, ILLEGAL_CHARACTERS.sub("\ufffd", text))
+        cell.quote_prefix = starts_like_formula(text)
         if measure:
             self._track(column, text)
         return cell
 
-    def number(self, row: int, column: int, value: Decimal | int, pattern: str, shown: str) -> Cell:
-        cell = self._put(row, column, value)
-        self.style(row, column, number_format=pattern)
+    def number(self, row: int, column: int, value: Decimal | int, pattern: str, shown: str) -> None:
+        self._put(row, column, value).number_format = pattern
         self._track(column, shown)
-        return cell
 
-    def value_cell(self, row: int, column: int, value: queries.ValueCell | None) -> Cell | None:
+    def value_cell(self, row: int, column: int, value: queries.ValueCell | None) -> None:
         """Write a baseline, actual or target: a number with its unit format, or the text as written."""
         if value is None:
-            return None
+            return
         if value.value is None:
-            return self.text(row, column, value.text)
-        return self.number(row, column, value.value, number_format(value), value.text)
+            self.text(row, column, value.text)
+        else:
+            self.number(row, column, value.value, number_format(value), value.text)
 
-    def score(self, row: int, column: int, score: Decimal | None) -> Cell:
+    def score(self, row: int, column: int, score: Decimal | None) -> None:
         if score is None:
-            return self.text(row, column, NOT_EVALUATED)
-        return self.number(row, column, score, score_format(score), f"{score}")
+            self.text(row, column, NOT_EVALUATED)
+        else:
+            self.number(row, column, score, score_format(score), f"{score}")
 
     def merge(self, start_row: int, end_row: int, start_column: int, end_column: int) -> None:
-        from openpyxl.worksheet.cell_range import CellRange
-
-        self.sheet.merged_cells.add(
-            CellRange(min_row=start_row, max_row=end_row, min_col=start_column, max_col=end_column)
-        )
+        self.merges.append((start_row, end_row, start_column, end_column))
 
     def fit_columns(self, headers: list[str]) -> None:
-        from openpyxl.utils import get_column_letter
-
         for column, header in enumerate(headers, start=1):
             limit = MAX_TEXT_WIDTHS.get(header, MAX_OTHER_WIDTH)
             needed = max(self.widths.get(column, 0), display_width(header)) + 2
             self.column_widths[column] = max(MIN_WIDTH, min(needed, limit))
-            self.sheet.column_dimensions[get_column_letter(column)].width = self.column_widths[column]
 
     def fit_wrapped_rows(self, rows: range, columns: tuple[int, ...]) -> None:
-        """Set row heights for wrapped text; openpyxl does not measure, and LibreOffice keeps one line."""
+        """Set row heights for wrapped text; a written file has no measured heights, and LibreOffice keeps one line."""
         for row in rows:
             lines = 1
+            cells = self.cells.get(row, {})
             for column in columns:
-                cell = self.cells.get(row, {}).get(column)
+                cell = cells.get(column)
                 text = None if cell is None else cell.value
                 width = self.column_widths.get(column) or MIN_WIDTH
                 if isinstance(text, str):
@@ -247,55 +275,63 @@ class _SheetWriter:
             self.row_heights[row] = LINE_HEIGHT * lines
 
     def write(self) -> None:
-        """Stream every row to the sheet, each cell with its style; widths and frozen panes must be set before."""
-        for row in range(1, max(self.cells, default=0) + 1):
-            cells = self.cells.get(row, {})
-            if row in self.row_heights:
-                self.sheet.row_dimensions[row].height = self.row_heights[row]
-            values: list[Cell | None] = [None] * max(cells, default=0)
+        """Write the widths, heights, merged ranges and every cell with its style to the sheet."""
+        sheet, formats = self.sheet, self.styles.format
+        for column, width in self.column_widths.items():
+            sheet.set_column(column - 1, column - 1, width)
+        for row, height in self.row_heights.items():
+            sheet.set_row(row - 1, height)
+        for start_row, end_row, start_column, end_column in self.merges:
+            # merge_range writes the first cell and blanks the others, and the loop below writes them all again.
+            first = self.cells[start_row][start_column]
+            sheet.merge_range(start_row - 1, start_column - 1, end_row - 1, end_column - 1,
+                              first.value if isinstance(first.value, str) else "", formats(first.style_key()))
+        for row, cells in self.cells.items():
             for column, cell in cells.items():
-                style = self.cell_styles.get((row, column))
-                if style is not None:
-                    self.styles.apply(cell, style)
-                values[column - 1] = cell
-            self.sheet.append(values)
+                value, cell_format = cell.value, formats(cell.style_key())
+                if value is None:
+                    sheet.write_blank(row - 1, column - 1, None, cell_format)
+                elif isinstance(value, str):
+                    sheet.write_string(row - 1, column - 1, value, cell_format)
+                else:
+                    sheet.write_number(row - 1, column - 1, value, cell_format)
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """Column positions of a project sheet, from the strategy's years and bands."""
+    """Column positions of a project sheet, from the strategy's years and bands (computed once per sheet)."""
 
     headers: list[str]
     actual_years: list[int]
     fiscal_year: int
     bands: list[queries.Band]
 
-    @property
+    @cached_property
     def first_actual_column(self) -> int:
         return 6
 
-    @property
+    @cached_property
     def year_column(self) -> int:
         """The evaluated year's 実績値 column; 補正前スコア and スコア follow it."""
         return self.first_actual_column + len(self.actual_years)
 
-    @property
+    @cached_property
     def direction_column(self) -> int:
         return self.year_column + 3
 
-    @property
+    @cached_property
     def target_column(self) -> int:
         return self.direction_column + 1
 
-    @property
+    @cached_property
     def first_band_column(self) -> int:
         return self.target_column + 1
 
-    @property
+    @cached_property
     def achieved_column(self) -> int:
         return self.first_band_column + len(self.bands)
 
-    @property
+    @cached_property
     def outlook_column(self) -> int:
         """The early warning (kpi_outlook) as of the evaluated year."""
         return self.achieved_column + 1
@@ -368,16 +404,15 @@ def _write_kpi_row(writer: _SheetWriter, row: int, kpi: queries.KpiRow, layout: 
 
 def _align_kpi_row(writer: _SheetWriter, row: int, columns: int) -> None:
     """Align every cell of a KPI row to the top: names wrap, and marks, arrows and — are centred."""
-    cells = writer.cells.get(row, {})
+    cells = writer.cells[row]
     for column in range(1, columns + 1):
-        cell = cells.get(column)
+        cell = cells.get(column) or writer.style(row, column)
         if column in (2, 3, 4):
-            alignment = "wrapped"
-        elif column >= 5 and cell is not None and cell.data_type == "s":
-            alignment = "centered"
+            cell.alignment = "wrapped"
+        elif column >= 5 and isinstance(cell.value, str):
+            cell.alignment = "centered"
         else:
-            alignment = "top"
-        writer.style(row, column, alignment=alignment)
+            cell.alignment = "top"
 
 
 def outlook_counts_text(summary: queries.ProjectSummary) -> str:
@@ -421,7 +456,7 @@ def _write_project_sheet(
     basis: str,
     taken: set[str],
 ) -> int:
-    sheet = workbook.create_sheet(sheet_title(table.project_no, table.project_name, taken))
+    sheet = workbook.add_worksheet(sheet_title(table.project_no, table.project_name, taken))
     writer = _SheetWriter(sheet, styles)
     fiscal_year = report.fiscal_year
     layout = _layout(report.strategy, fiscal_year, table, report.bands)
@@ -444,19 +479,17 @@ def _write_project_sheet(
         row += 1
     _write_summary(writer, row, table.summary, layout)
 
-    sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
+    sheet.freeze_panes(FIRST_DATA_ROW - 1, 0)
     writer.fit_columns(layout.headers)
     writer.fit_wrapped_rows(range(FIRST_DATA_ROW, row), (2, 3, 4))
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)  # one page wide, as many pages tall as the rows need
     writer.write()
     return len(table.rows)
 
 
 def _write_discrepancy_sheet(workbook: Workbook, styles: _Styles, found: Discrepancies) -> int:
-    sheet = workbook.create_sheet(DISCREPANCY_SHEET)
+    sheet = workbook.add_worksheet(DISCREPANCY_SHEET)
     writer = _SheetWriter(sheet, styles)
     writer.text(TITLE_ROW, 1, "公表された評価表と再計算したスコアの差異", measure=False)
     writer.style(TITLE_ROW, 1, font="title")
@@ -485,7 +518,7 @@ def _write_discrepancy_sheet(workbook: Workbook, styles: _Styles, found: Discrep
                 writer.text(row_index, column, str(value))
     if not found.rows:
         writer.text(HEADER_ROW + 1, 1, "差異はありません / no discrepancies", measure=False)
-    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+    sheet.freeze_panes(HEADER_ROW, 0)
     writer.fit_columns(headers)
     writer.write()
     return len(found.rows)
@@ -493,19 +526,27 @@ def _write_discrepancy_sheet(workbook: Workbook, styles: _Styles, found: Discrep
 
 def write_strategy_workbook(report: queries.StrategyReport, basis: str, path: Path) -> WorkbookResult:
     """Build the evaluation workbook of one strategy's reported year on ``basis``; write it atomically to ``path``."""
-    from openpyxl import Workbook
-
     if report.fiscal_year is None:
         raise ValueError(f"strategy {report.strategy.strategy_id!r} has no scored KPI; there is nothing to report")
     tables = report.tables[basis]
-    workbook = Workbook(write_only=True)
-    styles = _Styles(workbook)
-    taken: set[str] = set()
-    kpi_rows = sum(_write_project_sheet(workbook, styles, table, report, basis, taken) for table in tables)
-    discrepancy_rows = _write_discrepancy_sheet(workbook, styles, report.discrepancies)
-    workbook.properties.title = f"{report.strategy.strategy_name} {era_label_ja(report.fiscal_year)} 評価表"
+    counts: dict[str, int] = {}
 
-    write_atomically(path, workbook.save)
+    def build(temporary: Path) -> None:
+        from xlsxwriter import Workbook
+
+        # in_memory: XlsxWriter keeps the sheets in memory rather than in temporary files of its own
+        workbook = Workbook(str(temporary), {"in_memory": True})
+        styles = _Styles(workbook)
+        taken: set[str] = set()
+        counts["kpi_rows"] = sum(
+            _write_project_sheet(workbook, styles, table, report, basis, taken) for table in tables
+        )
+        counts["discrepancy_rows"] = _write_discrepancy_sheet(workbook, styles, report.discrepancies)
+        workbook.set_properties({"title": f"{report.strategy.strategy_name} {era_label_ja(report.fiscal_year)} 評価表"})
+        workbook.close()
+
+    write_atomically(path, build)
+    kpi_rows, discrepancy_rows = counts["kpi_rows"], counts["discrepancy_rows"]
     source = report.discrepancies.source_table
     log.info(
         "wrote workbook %s: %d project sheets, %d KPI rows, %d discrepancies (from %s)",
