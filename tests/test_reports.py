@@ -261,6 +261,41 @@ def test_csv_kpi_score(reports_dir, otaru_warehouse):
     assert japanese_header[header.index("raw_score")] == "補正前スコア"
 
 
+def test_csv_export_quoting_matches_csv_module(tmp_path, monkeypatch):
+    from evaluation.reports import csv_export
+
+    monkeypatch.setitem(csv_export.EXPORTED_TABLES, "odd_text", "id")
+    connection = duckdb.connect()
+    connection.execute("create table odd_text (id integer, text varchar, amount decimal(5, 2), flag boolean)")
+    connection.executemany("insert into odd_text values (?, ?, ?, ?)", [
+        (1, "a,b", Decimal("1.50"), True),
+        (2, 'say "hi"', None, False),
+        (3, "two\r\nlines", Decimal("-0.10"), None),
+        (4, "", Decimal("63.08"), True),
+        (5, None, None, None),
+        (6, "=1+2", Decimal("0.00"), False),
+    ])
+
+    export = csv_export.export_table(connection, "odd_text", tmp_path)
+
+    # What Python's csv module writes for these rows: CRLF line ends, quotes only around a comma, a quote or a
+    # line break, an empty field for both NULL and "", the decimal's scale kept, and the formula prefix (').
+    expected = (
+        'id,text,amount,flag\r\n'
+        '1,"a,b",1.50,true\r\n'
+        '2,"say ""hi""",,false\r\n'
+        '3,"two\r\nlines",-0.10,\r\n'
+        '4,,63.08,true\r\n'
+        '5,,,\r\n'
+        "6,'=1+2,0.00,false\r\n"
+    )
+    assert export.rows == 6
+    assert export.english_path.read_bytes() == expected.encode("utf-8")
+    # The Japanese file has the same rows after a byte order mark; these columns have no Japanese label.
+    assert export.japanese_path.read_bytes() == b"\xef\xbb\xbf" + expected.encode("utf-8")
+    assert [path.name for path in (tmp_path / "csv").iterdir() if path.name.startswith(".")] == []
+
+
 def test_csv_japanese_header_every_column(reports_dir, otaru_warehouse):
     from evaluation.columns import TABLE_COLUMNS
     from evaluation.reports.csv_export import EXPORTED_TABLES
