@@ -82,17 +82,16 @@ def workbook_cells(path: Path) -> list[list[tuple]]:
 def test_workers_write_the_same_reports(ordinary_warehouse: Path, tmp_path: Path):
     # The refresh wrote the 10 strategies' reports in one process (one batch of 100). Written again in
     # batches of 3 by 2 worker processes, the same files come out with the same contents.
-    from evaluation.reports.per_strategy import html_report_batch, workbook_batch, write_per_strategy
+    from evaluation.reports.per_strategy import reports_batch, write_per_strategy
 
     serial = ordinary_warehouse.parent / "reports"
     parallel = tmp_path / "reports"
-    batches = [
-        *write_per_strategy(ordinary_warehouse, partial(workbook_batch, parallel), batch_size=3, workers=2),
-        *write_per_strategy(ordinary_warehouse, partial(html_report_batch, parallel, True), batch_size=3, workers=2),
-    ]
+    write_batch = partial(reports_batch, parallel, True, True, True)
+    batches = list(write_per_strategy(ordinary_warehouse, write_batch, batch_size=3, workers=2))
 
-    # 10 strategies in batches of 3: 4 batches per kind of file
-    assert len(batches) == 8
+    # 10 strategies in batches of 3: 4 batches, each with the workbooks and HTML reports of its strategies
+    assert len(batches) == 4
+    assert [len(batch.html_reports) for batch in batches] == [3, 3, 3, 1]
     # 10 HTML reports; workbooks: 10 on the computed basis, and the Otaru copy's published one
     written = sorted(str(path.relative_to(parallel)) for path in parallel.rglob("*.*"))
     assert len(written) == 21

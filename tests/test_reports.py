@@ -392,7 +392,7 @@ import importlib, json, pkgutil, sys
 import evaluation.reports
 for module in pkgutil.iter_modules(evaluation.reports.__path__):
     importlib.import_module(f"evaluation.reports.{module.name}")
-import assets.reports.csv_exports, assets.reports.evaluation_workbook, assets.reports.html_report
+import assets.reports.csv_exports, assets.reports.strategy_reports
 print(json.dumps([name for name in ("pandas", "openpyxl", "matplotlib") if name in sys.modules]))
 """
 

@@ -4,7 +4,9 @@ A national collection has about 1,741 strategies. One process writing their
 workbooks leaves the other cores idle, so with more than one batch the batches
 go to worker processes, one per core this process may use. Each worker opens
 the published file read-only, reads its batch with the queries of
-``evaluation.reports.queries`` and writes its files. Only the small result
+``evaluation.reports.queries`` once and writes the batch's workbooks and
+HTML reports from that data (reading it took about as long as writing the
+HTML reports). Only the small result
 records come back to the parent. With one batch (a city, a prefecture's sample) no worker is
 started, since starting one costs about a second of imports.
 """
@@ -21,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from evaluation.reports import queries
 from evaluation.reports.files import html_report_path, workbook_path
@@ -31,14 +33,6 @@ log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
 PARENT_CHECK_SECONDS = 1.0
-
-
-@dataclass
-class BatchResult(Generic[Result]):
-    """The results of one batch's files, and the strategies it skipped because none of their KPIs has a score."""
-
-    written: list[Result] = field(default_factory=list)
-    unscored: list[str] = field(default_factory=list)
 
 
 def worker_count(strategy_count: int, batch_size: int = queries.REPORT_BATCH_STRATEGIES) -> int:
@@ -53,10 +47,10 @@ def _batches(strategy_ids: list[str], batch_size: int) -> list[list[str]]:
 
 def write_per_strategy(
     warehouse: Path,
-    write_batch: Callable[[Path, list[str]], BatchResult[Result]],
+    write_batch: Callable[[Path, list[str]], Result],
     batch_size: int = queries.REPORT_BATCH_STRATEGIES,
     workers: int | None = None,
-) -> Iterator[BatchResult[Result]]:
+) -> Iterator[Result]:
     """Call ``write_batch`` on every batch of the file's strategies, in worker processes when there are several.
 
     ``write_batch`` must be a module-level function (the workers import it by
@@ -95,37 +89,46 @@ def exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _scored_reports(warehouse: Path, strategy_ids: list[str], result: BatchResult) -> Iterator[queries.StrategyReport]:
+def _scored_reports(warehouse: Path, strategy_ids: list[str], unscored: list[str]) -> Iterator[queries.StrategyReport]:
     """Yield the report data of each strategy in ``strategy_ids`` that has a scored KPI; add the others to
-    ``result.unscored``."""
+    ``unscored``."""
     chosen = set(strategy_ids)
     with connect(warehouse, read_only=True) as connection:
         batch = [strategy for strategy in queries.strategies(connection) if strategy.strategy_id in chosen]
         for report in queries.load_reports(connection, batch):
             if report.fiscal_year is None:
-                result.unscored.append(report.strategy.strategy_id)
+                unscored.append(report.strategy.strategy_id)
                 continue
             yield report
 
 
-def workbook_batch(reports_dir: Path, warehouse: Path, strategy_ids: list[str]) -> BatchResult:
-    """Write the evaluation workbooks of ``strategy_ids``: one per basis of each strategy's reported year."""
+@dataclass
+class ReportsBatch:
+    """The workbooks and HTML reports written for one batch, and the strategies skipped because none of their
+    KPIs has a score."""
+
+    workbooks: list = field(default_factory=list)
+    html_reports: list = field(default_factory=list)
+    unscored: list[str] = field(default_factory=list)
+
+
+def reports_batch(
+    reports_dir: Path, workbooks: bool, html_reports: bool, draw_charts: bool, warehouse: Path,
+    strategy_ids: list[str],
+) -> ReportsBatch:
+    """Write the evaluation workbooks (one per basis of each strategy's reported year) and the HTML reports
+    (with charts when ``draw_charts``) of ``strategy_ids``, from one read of their report data."""
+    from evaluation.reports.html_report import write_strategy_html_report
     from evaluation.reports.workbook import write_strategy_workbook
 
-    result = BatchResult()
-    for report in _scored_reports(warehouse, strategy_ids, result):
-        for basis in report.bases:
-            path = workbook_path(reports_dir, report.strategy.strategy_id, report.fiscal_year, basis)
-            result.written.append(write_strategy_workbook(report, basis, path))
-    return result
-
-
-def html_report_batch(reports_dir: Path, draw_charts: bool, warehouse: Path, strategy_ids: list[str]) -> BatchResult:
-    """Write the HTML reports of ``strategy_ids``, with charts when ``draw_charts``."""
-    from evaluation.reports.html_report import write_strategy_html_report
-
-    result = BatchResult()
-    for report in _scored_reports(warehouse, strategy_ids, result):
-        path = html_report_path(reports_dir, report.strategy.strategy_id)
-        result.written.append(write_strategy_html_report(report, path, draw_charts))
+    result = ReportsBatch()
+    for report in _scored_reports(warehouse, strategy_ids, result.unscored):
+        strategy_id = report.strategy.strategy_id
+        if workbooks:
+            for basis in report.bases:
+                path = workbook_path(reports_dir, strategy_id, report.fiscal_year, basis)
+                result.workbooks.append(write_strategy_workbook(report, basis, path))
+        if html_reports:
+            path = html_report_path(reports_dir, strategy_id)
+            result.html_reports.append(write_strategy_html_report(report, path, draw_charts))
     return result
