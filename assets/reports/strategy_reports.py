@@ -75,28 +75,33 @@ def strategy_reports(context: dg.AssetExecutionContext, kpi_warehouse: KpiWareho
              more_strategies)
 
     if workbooks:
-        log_some(context.log.info, [
+        kpi_rows = sum(result.kpi_rows for result in written_workbooks)
+        yield _materialized(context, WORKBOOK, written_workbooks, [
             f"wrote {result.path}: {result.project_sheets} project sheets, {result.kpi_rows} KPI rows, "
             f"{result.discrepancy_rows} discrepancies from {result.discrepancy_source}"
             for result in written_workbooks
-        ], more_files)
-        kpi_rows = sum(result.kpi_rows for result in written_workbooks)
-        context.log.info(f"wrote {len(written_workbooks)} workbooks with {kpi_rows} KPI rows")
-        yield dg.MaterializeResult(asset_key=WORKBOOK, metadata={
-            "paths": dg.MetadataValue.json([str(result.path) for result in written_workbooks]),
+        ], f"wrote {len(written_workbooks)} workbooks with {kpi_rows} KPI rows", {
             "kpi_rows": kpi_rows,
             "discrepancy_rows": sum(result.discrepancy_rows for result in written_workbooks),
         })
     if html_reports:
-        log_some(context.log.info, [
+        charts = sum(result.charts for result in written_reports)
+        yield _materialized(context, HTML_REPORT, written_reports, [
             f"wrote {result.path}: FY{result.fiscal_year}, {result.charts} charts, "
             f"{result.below_target_rows} KPIs below target"
             for result in written_reports
-        ], more_files)
-        charts = sum(result.charts for result in written_reports)
-        context.log.info(f"wrote {len(written_reports)} HTML reports with {charts} charts")
-        yield dg.MaterializeResult(asset_key=HTML_REPORT, metadata={
-            "paths": dg.MetadataValue.json([str(result.path) for result in written_reports]),
+        ], f"wrote {len(written_reports)} HTML reports with {charts} charts", {
             "charts": charts,
             "below_target_rows": sum(result.below_target_rows for result in written_reports),
         })
+
+
+def _materialized(
+    context: dg.AssetExecutionContext, key: dg.AssetKey, written: list, file_lines: list[str], total: str,
+    metadata: dict,
+) -> dg.MaterializeResult:
+    """Log one line per written file (at most 200) and the total; return the asset's result with the paths."""
+    log_some(context.log.info, file_lines, more_files)
+    context.log.info(total)
+    paths = dg.MetadataValue.json([str(result.path) for result in written])
+    return dg.MaterializeResult(asset_key=key, metadata={"paths": paths, **metadata})
