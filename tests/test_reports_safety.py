@@ -116,3 +116,25 @@ def test_writer_tab_and_full_width_names(tmp_path):
         assert (unescape_ooxml(cell.value), cell.data_type) == (name, "s")
     assert sheet["A1"].quotePrefix
     assert not sheet["A4"].quotePrefix  # "#N/A" is no formula, only kept from becoming an error value
+
+
+def test_writer_long_text_cut_with_warning(tmp_path, caplog):
+    # An Excel cell can contain at most 32,767 characters, and a row can be at most 409 points high.
+    workbook = xlsxwriter.Workbook(str(tmp_path / "long.xlsx"))
+    writer = _SheetWriter(workbook.add_worksheet("long"), _Styles(workbook))
+    writer.text(5, 4, "長" * 40_000)
+    writer.column_widths[4] = 36
+    writer.fit_wrapped_rows(range(5, 6), (4,))
+    with caplog.at_level("WARNING", logger="evaluation.reports.workbook"):
+        writer.write()
+    workbook.close()
+
+    # 40,000 full-width characters in a 36-wide column: 80,000 / 35 = 2,286 lines of 15 pt, capped at 409.
+    assert writer.row_heights[5] == 409
+    sheet = load_workbook(tmp_path / "long.xlsx")["long"]
+    assert len(sheet["D5"].value) == 32_767
+    # XlsxWriter stores heights in whole pixels (4/3 per point): int(409 * 4 / 3) = 545 px = 408.75 pt.
+    assert sheet.row_dimensions[5].height == 408.75
+    (record,) = caplog.records
+    assert "40000 文字" in record.getMessage()
+    assert "row 5 column 4: text of 40000 characters is cut to the 32767" in record.getMessage()

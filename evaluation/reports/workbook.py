@@ -50,6 +50,8 @@ MAX_TEXT_WIDTHS = {"事業名": 24, "事業概要": 44, "施策KPI": 36}
 MAX_OTHER_WIDTH = 16
 MIN_WIDTH = 5
 LINE_HEIGHT = 15  # points per wrapped line at the default 11 pt font
+MAX_ROW_HEIGHT = 409  # points, the largest row height Excel allows
+MAX_CELL_TEXT = 32_767  # characters a cell can hold in Excel; XlsxWriter cuts longer text
 # Characters an Excel sheet name cannot contain, and its maximum length.
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_MAX = 31
@@ -272,7 +274,7 @@ class _SheetWriter:
                 width = self.column_widths.get(column) or MIN_WIDTH
                 if isinstance(text, str):
                     lines = max(lines, -(-display_width(text) // max(1, int(width) - 1)))
-            self.row_heights[row] = LINE_HEIGHT * lines
+            self.row_heights[row] = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
 
     def write(self) -> None:
         """Write the widths, heights, merged ranges and every cell with its style to the sheet."""
@@ -292,6 +294,14 @@ class _SheetWriter:
                 if value is None:
                     sheet.write_blank(row - 1, column - 1, None, cell_format)
                 elif isinstance(value, str):
+                    if len(value) > MAX_CELL_TEXT:
+                        log.warning(
+                            "%s のセル(行 %d、列 %d)の文字列は %d 文字あり、Excel のセルに入る %d 文字で切れます"
+                            "(CSV 出力には全文があります) / sheet %s row %d column %d: text of %d characters is cut "
+                            "to the %d an Excel cell holds (the CSV exports keep all of it)",
+                            sheet.name, row, column, len(value), MAX_CELL_TEXT,
+                            sheet.name, row, column, len(value), MAX_CELL_TEXT,
+                        )
                     sheet.write_string(row - 1, column - 1, value, cell_format)
                 else:
                     sheet.write_number(row - 1, column - 1, value, cell_format)
