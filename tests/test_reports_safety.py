@@ -101,7 +101,7 @@ def unescape_ooxml(text: str) -> str:
 def test_writer_tab_and_full_width_names(tmp_path):
     # A tab or CR cannot reach the workbook through the tab-separated table, so the writer is tested directly.
     workbook = xlsxwriter.Workbook(str(tmp_path / "names.xlsx"))
-    writer = _SheetWriter(workbook.add_worksheet("names"), _Styles(workbook))
+    writer = _SheetWriter(workbook.add_worksheet("names"), _Styles(workbook, tmp_path / "names.xlsx"))
     names = ["\t=1+2", "\r@A1", "＝SUM(A1)", "#N/A", "=A1"]
     for row, name in enumerate(names, start=1):
         assert writer.text(row, 1, name).value == name
@@ -121,7 +121,7 @@ def test_writer_tab_and_full_width_names(tmp_path):
 def test_writer_long_text_cut_with_warning(tmp_path, caplog):
     # An Excel cell can contain at most 32,767 characters, and a row can be at most 409 points high.
     workbook = xlsxwriter.Workbook(str(tmp_path / "long.xlsx"))
-    writer = _SheetWriter(workbook.add_worksheet("long"), _Styles(workbook))
+    writer = _SheetWriter(workbook.add_worksheet("long"), _Styles(workbook, tmp_path / "long.xlsx"))
     writer.text(5, 4, "長" * 40_000)
     writer.column_widths[4] = 36
     writer.fit_wrapped_rows(range(5, 6), (4,))
@@ -137,4 +137,5 @@ def test_writer_long_text_cut_with_warning(tmp_path, caplog):
     assert sheet.row_dimensions[5].height == 408.75
     (record,) = caplog.records
     assert "40000 文字" in record.getMessage()
-    assert "row 5 column 4: text of 40000 characters is cut to the 32767" in record.getMessage()
+    assert f"{tmp_path / 'long.xlsx'}, sheet long, row 5, column 4: text of 40000 characters is cut to the 32767" \
+        in record.getMessage()

@@ -88,20 +88,23 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _copy_rows(connection: duckdb.DuckDBPyConnection, query: str, parameters: list[str], directory: Path) -> Path:
-    """Write the rows of ``query`` as CSV lines to a new temporary file in ``directory`` and return its path."""
+def _copy_rows(
+    connection: duckdb.DuckDBPyConnection, query: str, parameters: list[str], directory: Path
+) -> tuple[Path, int]:
+    """Write the rows of ``query`` as CSV lines to a new temporary file in ``directory``; return it and the row
+    count that COPY reports."""
     handle, name = tempfile.mkstemp(prefix=".rows.", suffix=".csv.tmp", dir=directory)
     os.close(handle)
     rows_file = Path(name)
     try:
-        connection.execute(
+        (rows,) = connection.execute(
             f"copy ({query}) to {_sql_string(str(rows_file))} (format csv, header false, new_line '\\r\\n')",
             parameters,
-        )
+        ).fetchone()
     except BaseException:
         rows_file.unlink(missing_ok=True)
         raise
-    return rows_file
+    return rows_file, rows
 
 
 def _write_with_header(path: Path, encoding: str, header: list[str], rows_file: Path) -> None:
@@ -125,8 +128,7 @@ def export_table(connection: duckdb.DuckDBPyConnection, table: str, reports_dir:
     japanese = csv_path(reports_dir, table, japanese=True)
     english = csv_path(reports_dir, table, japanese=False)
     japanese.parent.mkdir(parents=True, exist_ok=True)
-    (rows,) = connection.execute(f"select count(*) from {table}").fetchone()
-    rows_file = _copy_rows(connection, query, parameters, japanese.parent)
+    rows_file, rows = _copy_rows(connection, query, parameters, japanese.parent)
     # Each file is replaced on its own, the English one first. A failure before that leaves both as they were.
     try:
         write_atomically(english, lambda temporary: _write_with_header(

@@ -8,9 +8,9 @@ the published file read-only, reads its batch with the queries of
 HTML reports from that data. Reading a batch of 100 national strategies
 took 1.7 s and writing their HTML reports without charts 0.5 s
 (docs/performance.md), so reading once saves most of the HTML reports' cost.
-Only the small result
-records come back to the parent. With one batch (a city, a prefecture's sample) no worker is
-started, since starting one costs about a second of imports.
+Only the small result records come back to the parent. With one batch (a
+city, a prefecture's sample) no worker is started, since starting one costs
+about a second of imports.
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from evaluation.reports import queries
 from evaluation.reports.files import html_report_path, workbook_path
 from evaluation.warehouse import connect
+
+if TYPE_CHECKING:
+    from evaluation.reports.html_report import HtmlReportResult
+    from evaluation.reports.workbook import WorkbookResult
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +113,8 @@ class ReportsBatch:
     """The workbooks and HTML reports written for one batch, and the strategies skipped because none of their
     KPIs has a score."""
 
-    workbooks: list = field(default_factory=list)
-    html_reports: list = field(default_factory=list)
+    workbooks: list[WorkbookResult] = field(default_factory=list)
+    html_reports: list[HtmlReportResult] = field(default_factory=list)
     unscored: list[str] = field(default_factory=list)
 
 

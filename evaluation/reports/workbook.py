@@ -160,8 +160,9 @@ class _Styles:
         "top": {"valign": "top"},
     }
 
-    def __init__(self, workbook: Workbook) -> None:
+    def __init__(self, workbook: Workbook, path: Path) -> None:
         self.workbook = workbook
+        self.path = path  # the workbook's final path, for messages
         self._formats: dict[tuple, Format | None] = {_NO_STYLE: None}
 
     def format(self, key: tuple[str | None, str | None, str | None, str | None, bool]) -> Format | None:
@@ -296,11 +297,11 @@ class _SheetWriter:
                 elif isinstance(value, str):
                     if len(value) > MAX_CELL_TEXT:
                         log.warning(
-                            "%s のセル(行 %d、列 %d)の文字列は %d 文字あり、Excel のセルに入る %d 文字で切れます"
-                            "(CSV 出力には全文があります) / sheet %s row %d column %d: text of %d characters is cut "
-                            "to the %d an Excel cell holds (the CSV exports keep all of it)",
-                            sheet.name, row, column, len(value), MAX_CELL_TEXT,
-                            sheet.name, row, column, len(value), MAX_CELL_TEXT,
+                            "%s シート「%s」のセル(行 %d、列 %d)の文字列は %d 文字あり、Excel のセルに入る %d 文字で"
+                            "切れます(CSV 出力には全文があります) / %s, sheet %s, row %d, column %d: text of %d "
+                            "characters is cut to the %d an Excel cell can contain (the CSV exports keep all of it)",
+                            self.styles.path, sheet.name, row, column, len(value), MAX_CELL_TEXT,
+                            self.styles.path, sheet.name, row, column, len(value), MAX_CELL_TEXT,
                         )
                     sheet.write_string(row - 1, column - 1, value, cell_format)
                 else:
@@ -546,7 +547,7 @@ def write_strategy_workbook(report: queries.StrategyReport, basis: str, path: Pa
 
         # in_memory: XlsxWriter keeps the sheets in memory rather than in temporary files of its own
         workbook = Workbook(str(temporary), {"in_memory": True})
-        styles = _Styles(workbook)
+        styles = _Styles(workbook, path)
         taken: set[str] = set()
         counts["kpi_rows"] = sum(
             _write_project_sheet(workbook, styles, table, report, basis, taken) for table in tables
