@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from evaluation.cells import CellError, ParsedCell, ValueStatus, normalize_text, parse_cell
-from evaluation.eras import EraError, find_fiscal_year
+from evaluation.eras import EraError, era_label, find_fiscal_year
 from evaluation.problems import InputProblem, InputRejected
 
 log = logging.getLogger(__name__)
@@ -195,6 +195,9 @@ class _Reader:
         self.kpi_seq = 0
         self.pending_summary: dict | None = None
         self.business_lines: dict[int, int] = {}  # business No. -> the line of its business row
+        self.project_lines: dict[int, int] = {}  # project No. -> the line of its heading
+        self.heading_repeated = False  # the current project's heading repeats an earlier project No.
+        self.summary_lines: dict[tuple[int, int], int] = {}  # (project No., fiscal year) -> its summary line
 
     def problem(self, line: int, column: int | None, value: str, rule_ja: str, rule_en: str) -> None:
         self.problems.append(
@@ -246,13 +249,25 @@ class _Reader:
         self.layouts.append(TableLayout(baseline_year, tuple(actual_years), target_year, line))
 
     # -- headings and summaries -------------------------------------------------------
-    def read_heading(self, match: re.Match, line: int) -> None:
+    def read_heading(self, match: re.Match, line: int, text: str) -> None:
         self.flush_summary()
         number = int(match["no"])
         name = normalize_text(match["name"])
         self.project = (number, name)
-        self.projects[number] = name
         self.business = None
+        self.heading_repeated = number in self.project_lines
+        if self.heading_repeated:
+            # Both projects' summary lines would get one key in published_summary. The rows below
+            # are still read, under the repeated number, so that their own problems are found too.
+            earlier = self.project_lines[number]
+            self.problem(line, 1, text,
+                         f"プロジェクト({number}) は {earlier}行目 にもあります。プロジェクトの番号は表の中で1回だけに"
+                         "してください(同じプロジェクトの続きなら、この見出しの行を消します)",
+                         f"project ({number}) also starts line {earlier}; each project number appears once "
+                         "(if the rows below continue that project, delete this heading line)")
+            return
+        self.project_lines[number] = line
+        self.projects[number] = name
         log.debug("project (%d) %s at line %d", number, name, line)
 
     def read_summary(self, cells: list[str], line: int) -> None:
@@ -275,6 +290,7 @@ class _Reader:
             "average_score": Decimal(average["avg"]),
             "counts": counts,
             "line": line,
+            "text": cells[0].strip(),
         }
         if len(counts) == len(_COUNT_FIELDS):
             self.flush_summary()
@@ -300,6 +316,19 @@ class _Reader:
         if pending is None:
             return
         counts = pending.pop("counts")
+        text = pending.pop("text")
+        key = (pending["project_no"], pending["fiscal_year"])
+        if key in self.summary_lines:
+            # A summary under a repeated heading is not reported again, because the heading's problem names the cause.
+            if not self.heading_repeated:
+                earlier = self.summary_lines[key]
+                self.problem(pending["line"], 1, text,
+                             f"プロジェクト({key[0]}) の{era_label(key[1])}年度の集計行は {earlier}行目 にもあります。"
+                             "集計行はプロジェクトと年度ごとに1行だけにしてください",
+                             f"project ({key[0]}) has its FY{key[1]} summary line on line {earlier} already; "
+                             "each project has one summary line per fiscal year")
+            return
+        self.summary_lines[key] = pending["line"]
         if len(counts) != len(_COUNT_FIELDS):
             self.problem(pending["line"], None, " ".join(map(str, counts)),
                          "集計行の件数(基準未満・0~50・50~100・100以上・目標達成)が5つそろっていません",
@@ -496,7 +525,7 @@ def parse_published_table(text: str, source_file: str) -> PublishedTable:
         first = unicodedata.normalize("NFKC", cells[0]).strip()
         heading = _HEADING.match(first) if len(non_empty) == 1 else None
         if heading:
-            reader.read_heading(heading, line_no)
+            reader.read_heading(heading, line_no, cells[0].strip())
         elif is_header_line(cells):
             reader.flush_summary()
             reader.read_header(cells, line_no)

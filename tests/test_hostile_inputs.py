@@ -455,3 +455,33 @@ def test_unknown_master_unit_stops_run(tmp_path):
     assert len(messages) == 1
     assert "KPIの単位「％」は既知の単位ではありません" in messages[0]
     assert messages[0].startswith("t/master.csv")
+
+
+# -- command line: text from input files ---------------------------------------------------------
+
+
+OTARU_TABLE_NAME = "000_5dbc621b8e05bc0a.txt"
+
+
+def _edit_otaru_line(raw_dir: Path, line_no: int, edit) -> None:
+    """Replace line ``line_no`` (1-based) of the copied Otaru table with ``edit(line)``."""
+    table = raw_dir / "otaru" / OTARU_TABLE_NAME
+    lines = table.read_text(encoding="utf-8").split("\n")
+    lines[line_no - 1] = edit(lines[line_no - 1])
+    table.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_cli_project_no_twice_named(otaru_raw_dir, tmp_path, monkeypatch, capsys):
+    # line 25 is the heading (2) 樽っ子プライド育成プロジェクト, and project (1)'s heading is line 3
+    _edit_otaru_line(otaru_raw_dir, 25, lambda line: line.replace("(2)", "(1)"))
+    warehouse = tmp_path / "out" / "kpi.duckdb"
+    code, err = _cli_run(monkeypatch, capsys, KPI_RAW_DIR=str(otaru_raw_dir), KPI_WAREHOUSE=str(warehouse))
+    assert code == 1
+    assert (f"  - otaru/{OTARU_TABLE_NAME} 25行目 1列目: 値「(1) 樽っ子プライド育成プロジェクト」: "
+            "プロジェクト(1) は 3行目 にもあります。") in err
+    assert f" / otaru/{OTARU_TABLE_NAME}, line 25, column 1: value '(1) 樽っ子プライド育成プロジェクト': " in err
+    # before the fix, DuckDB's primary key on published_summary stopped the run
+    assert "Constraint" not in err
+    assert "予期しないエラー" not in err
+    assert not warehouse.exists()
+

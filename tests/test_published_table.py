@@ -232,3 +232,43 @@ def test_unknown_strategy_key_rejected(tmp_path: Path):
         discover(tmp_path / "raw")
     assert [p.key for p in error.value.problems] == ["method.round"]
     assert "unknown key" in error.value.problems[0].rule_en
+
+
+# -- repeated project numbers and summary lines --------------------------------------------------
+
+
+def otaru_lines() -> list[str]:
+    """Return the Otaru table's lines, line 1 at index 0."""
+    return OTARU_TABLE.read_text(encoding="utf-8").split("\n")
+
+
+def rejected_problems(text: str):
+    with pytest.raises(InputRejected) as error:
+        parse_published_table(text, "otaru/table.txt")
+    return error.value.problems
+
+
+def test_project_number_twice_names_both_lines():
+    lines = otaru_lines()
+    # line 25 is the heading of project (2), which gets the number of project (1), whose heading is line 3
+    assert lines[24] == "(2) 樽っ子プライド育成プロジェクト"
+    lines[24] = "(1) 樽っ子プライド育成プロジェクト"
+    (problem,) = rejected_problems("\n".join(lines))
+    assert (problem.line, problem.column, problem.value) == (25, 1, "(1) 樽っ子プライド育成プロジェクト")
+    assert problem.rule_ja.startswith("プロジェクト(1) は 3行目 にもあります。")
+    assert problem.rule_en.startswith("project (1) also starts line 3;")
+    assert problem.message.startswith("otaru/table.txt 25行目 1列目: 値「(1) 樽っ子プライド育成プロジェクト」: ")
+    # Japanese first, then " / " and the English
+    assert " / otaru/table.txt, line 25, column 1: " in problem.message
+
+
+def test_summary_line_twice_names_both_lines():
+    lines = otaru_lines()
+    # line 23 is project (1)'s summary line for H31 (FY2019), and its copy becomes line 24
+    assert lines[22].startswith("(集計対象 10事業[15KPI]／全 11事業[16KPI])\t")
+    lines.insert(23, lines[22])
+    (problem,) = rejected_problems("\n".join(lines))
+    assert (problem.line, problem.column, problem.value) == (24, 1, "(集計対象 10事業[15KPI]／全 11事業[16KPI])")
+    assert problem.rule_ja.startswith("プロジェクト(1) のH31年度の集計行は 23行目 にもあります。")
+    assert problem.rule_en.startswith("project (1) has its FY2019 summary line on line 23 already;")
+
