@@ -6,6 +6,9 @@ continuation rows for a business's second KPI, a row with one cell too many or
 too few before the direction arrow, band marks whose columns drift, and a
 summary line closing each project whose counts may sit on the next line. Each
 quirk is handled by a rule on the cell contents, never by a line number.
+
+Lines end in LF or CR LF (CR alone when the file has no LF), and are numbered
+as a text editor numbers them.
 """
 
 from __future__ import annotations
@@ -52,6 +55,12 @@ _COUNT_FIELDS = (
     "band_100_plus_count",
     "target_achieved_count",
 )
+# A cell may not contain a C0 control other than the tab between cells, DEL, a C1 control,
+# U+2028 or U+2029. str.splitlines and some editors end a line at several of them, so a row
+# containing one would be numbered or cut differently from one program to the next.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+# pdftotext and mutool end every page with a form feed, so each later page's first line starts with one.
+PAGE_BREAK = "\f"
 
 
 @dataclass(frozen=True)
@@ -160,9 +169,21 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
+def split_lines(text: str) -> list[str]:
+    """Split text at each LF, dropping the CRs before it, into the lines a text editor shows.
+
+    A text without any LF has classic Mac OS line ends and is split at CR.
+    Unlike ``str.splitlines``, a CR alone, a form feed or U+2028 inside a line
+    stays in that line, so that the line numbers after it do not shift.
+    """
+    if "\n" not in text:
+        return text.split("\r")
+    return [line.rstrip("\r") for line in text.split("\n")]
+
+
 def looks_like_published_table(text: str) -> bool:
     """Return True when the text has the header line of a published evaluation table."""
-    for line in text.splitlines():
+    for line in split_lines(text):
         if line.count("\t") < 3:
             continue  # fewer than four cells: folding them cannot make a header line
         cells = [_squash(c) for c in line.split("\t")]
@@ -203,6 +224,20 @@ class _Reader:
         self.problems.append(
             InputProblem(self.source_file, line, column, value, rule_ja, rule_en)
         )
+
+    def check_characters(self, cells: list[str], line: int) -> None:
+        """Report each cell that contains a control or line-break character, naming the first one."""
+        for column, text in enumerate(cells, start=1):
+            found = _CONTROL_CHARACTERS.search(text)
+            if found is None:
+                continue
+            code = f"U+{ord(found.group()):04X}"
+            position = found.start() + 1
+            self.problem(line, column, text,
+                         f"セルの{position}文字目に改行か制御の文字 {code} があります。取り除いてください"
+                         "(行の終わりの改行は LF か CR+LF です)",
+                         f"line-break or control character {code} at character {position} of the cell; "
+                         "remove it (lines end in LF or CR LF)")
 
     # -- headers -----------------------------------------------------------------
     def read_header(self, cells: list[str], line: int) -> None:
@@ -297,7 +332,8 @@ class _Reader:
 
     @staticmethod
     def count_cells(cells: list[str]) -> list[int]:
-        return [int(normalize_text(c)) for c in cells if normalize_text(c).isdigit()]
+        # int() rejects some characters that str.isdigit accepts, such as ➀, but none that str.isdecimal accepts
+        return [int(normalize_text(c)) for c in cells if normalize_text(c).isdecimal()]
 
     def read_summary_counts(self, cells: list[str], line: int) -> bool:
         """Take the band counts from the line after a summary line that had none."""
@@ -346,6 +382,14 @@ class _Reader:
         if not self.layouts:
             self.problem(line, 1, cells[0], "見出し行(No. 事業名 …)より前に事業の行があります",
                          "a business row appears before any header line")
+            return
+        if len(cells) < 5:
+            self.problem(line, None, "\t".join(cells).strip(),
+                         f"事業の行にセルが {len(cells)} 個しかありません"
+                         "(No.・事業名・事業概要・施策KPI・値・方向・目標値の順に必要)",
+                         f"a business row has only {len(cells)} cells "
+                         "(No., 事業名, 事業概要, 施策KPI, the values, the direction and the target expected)")
+            self.business = None
             return
         layout = self.layouts[-1]
         first = cells[0].strip()
@@ -517,8 +561,9 @@ def _is_number_like(text: str) -> bool:
 def parse_published_table(text: str, source_file: str) -> PublishedTable:
     """Parse the text of a published table; raise ``InputRejected`` listing every problem."""
     reader = _Reader(source_file)
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        cells = line.rstrip("\r\n").split("\t")
+    for line_no, line in enumerate(split_lines(text), start=1):
+        cells = line.lstrip(PAGE_BREAK).split("\t")
+        reader.check_characters(cells, line_no)
         non_empty = [c for c in cells if c.strip()]
         if not non_empty:
             continue
@@ -535,7 +580,7 @@ def parse_published_table(text: str, source_file: str) -> PublishedTable:
             reader.read_summary(cells, line_no)
         elif reader.read_summary_counts(cells, line_no):
             continue
-        elif first.isdigit() or (not first and len(cells) > 4 and cells[3].strip()):
+        elif first.isdecimal() or (not first and len(cells) > 4 and cells[3].strip()):
             reader.read_kpi_row(cells, line_no)
         else:
             reader.problem(line_no, 1, line.strip()[:80], "どの種類の行(見出し・事業・集計)にも当てはまりません",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evaluation.problems import InputProblem, InputRejected
-from evaluation.published_table import looks_like_published_table
+from evaluation.published_table import looks_like_published_table, split_lines
 from evaluation.strategy import STRATEGY_FILE_NAME, Strategy, load_strategy
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def _recognize(path: Path, data: bytes) -> tuple[str, str | None]:
         log.info("recognized %s as %s (CSV, encoding %s)", path.name, file_format, encoding)
         return file_format, encoding
     raise InputRejected([InputProblem(
-        path.name, None, None, text.strip().splitlines()[0][:60] if text.strip() else "",
+        path.name, None, None, split_lines(text.strip())[0][:60] if text.strip() else "",
         "どの入力形式でもありません(公表評価表なら「No.」「事業名」「事業概要」「施策KPI」の見出し行、"
         "KPIマスターなら「KPIコード」「方向」「目標値」、実績報告なら「KPIコード」「実績値」「状態」の見出しが必要)",
         "no known input format (a published table needs the header line No. / 事業名 / 事業概要 / 施策KPI; "

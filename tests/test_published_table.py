@@ -204,6 +204,15 @@ def test_table_found_whatever_its_name(tmp_path: Path):
     assert [f.file_format for f in files] == ["published_table"]
 
 
+def test_table_with_cr_line_ends_found(tmp_path: Path):
+    folder = tmp_path / "raw" / "city"
+    write_strategy(folder)
+    # classic Mac OS line ends: CR alone, no LF anywhere
+    (folder / "table.txt").write_bytes(OTARU_TABLE.read_bytes().replace(b"\n", b"\r"))
+    _, files = discover(tmp_path / "raw")
+    assert [f.file_format for f in files] == ["published_table"]
+
+
 def write_strategy(folder: Path, extra: str = "") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "strategy.toml").write_text(
@@ -272,3 +281,99 @@ def test_summary_line_twice_names_both_lines():
     assert problem.rule_ja.startswith("プロジェクト(1) のH31年度の集計行は 23行目 にもあります。")
     assert problem.rule_en.startswith("project (1) has its FY2019 summary line on line 23 already;")
 
+
+# -- line ends and control characters --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r", "\r\r\n"], ids=["LF", "CRLF", "CR", "CRCRLF"])
+def test_line_numbers_whatever_line_end(line_end):
+    text = line_end.join(otaru_lines())
+    table = parse_published_table(text, "otaru/table.txt")
+    # the same lines as with LF: business 1 on line 7, project (4)'s summary on line 104
+    assert kpi(table, "001-1").line == 7
+    assert kpi(table, "005-2").line == 12
+    assert table.summaries[-1].line == 104
+    assert [layout.line for layout in table.layouts] == [5, 27, 45, 57, 73, 87]
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_problem_line_whatever_line_end(line_end):
+    lines = otaru_lines()
+    # line 9, column 10 is business No.3's H31 actual, 14件
+    cells = lines[8].split("\t")
+    assert cells[9] == "14件"
+    cells[9] = "1,4件"
+    lines[8] = "\t".join(cells)
+    (problem,) = rejected_problems(line_end.join(lines))
+    assert (problem.line, problem.column, problem.value) == (9, 10, "1,4件")
+
+
+def test_carriage_return_in_cell_rejected():
+    lines = otaru_lines()
+    # line 7, column 3 is business No.1's summary, and the CR goes after its fifth character 老朽化した
+    cells = lines[6].split("\t")
+    assert cells[2].startswith("老朽化した市営住宅")
+    cells[2] = "老朽化した\r" + cells[2][5:]
+    lines[6] = "\t".join(cells)
+    # one problem, on line 7: the CR does not end a line, so no later line number shifts
+    (problem,) = rejected_problems("\n".join(lines))
+    assert (problem.line, problem.column) == (7, 3)
+    assert problem.value == "老朽化した\r市営住宅の改修や建替を計画的に進める事業"
+    assert problem.rule_ja.startswith("セルの6文字目に改行か制御の文字 U+000D があります。")
+    assert problem.rule_en.startswith("line-break or control character U+000D at character 6 of the cell;")
+
+
+def test_carriage_return_after_business_no():
+    lines = otaru_lines()
+    # line 7 starts with business No. 1. With "1\r", str.splitlines cut the row and read_kpi_row raised IndexError.
+    assert lines[6].startswith("1\t")
+    lines[6] = "1\r" + lines[6][1:]
+    (problem,) = rejected_problems("\n".join(lines))
+    assert (problem.line, problem.column, problem.value) == (7, 1, "1\r")
+    assert "U+000D" in problem.rule_en
+
+
+# Each character on which str.splitlines ends a line, and other controls a terminal acts on.
+LINE_BREAKS_AND_CONTROLS = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\x1b", "\x07", "\x00"]
+
+
+@pytest.mark.parametrize("character", LINE_BREAKS_AND_CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
+def test_control_character_in_cell_rejected(character):
+    lines = otaru_lines()
+    # line 7, column 4 is business No.1's KPI name, and the character goes after its second character 市営
+    cells = lines[6].split("\t")
+    assert cells[3] == "市営住宅の改善・建替の実施棟数"
+    cells[3] = "市営" + character + cells[3][2:]
+    lines[6] = "\t".join(cells)
+    (problem,) = rejected_problems("\n".join(lines))
+    assert (problem.line, problem.column, problem.value) == (7, 4, cells[3])
+    assert problem.rule_en.startswith(f"line-break or control character U+{ord(character):04X} at character 3 ")
+
+
+def test_form_feed_page_breaks_read():
+    lines = otaru_lines()
+    # pdftotext ends every page with a form feed, here before the page headers of lines 45 and 73 and at the end
+    lines[44] = "\f" + lines[44]
+    lines[72] = "\f" + lines[72]
+    table = parse_published_table("\n".join([*lines, "\f"]), "otaru/table.txt")
+    assert [layout.line for layout in table.layouts] == [5, 27, 45, 57, 73, 87]
+    assert len(table.kpis) == 73  # as test_counts
+
+
+def test_short_business_row_rejected():
+    lines = otaru_lines()
+    # line 9 is business No.3, cut after its name to two cells
+    assert lines[8].startswith("3\t住宅エコリフォーム助成事業\t")
+    lines[8] = "3\t住宅エコリフォーム助成事業"
+    (problem,) = rejected_problems("\n".join(lines))
+    assert (problem.line, problem.column, problem.value) == (9, None, "3\t住宅エコリフォーム助成事業")
+    assert problem.rule_ja.startswith("事業の行にセルが 2 個しかありません")
+
+
+def test_digit_int_cannot_read_rejected():
+    lines = otaru_lines()
+    # ፩ (U+1369 ETHIOPIC DIGIT ONE) is a digit to str.isdigit, but int() cannot read it
+    lines[6] = "፩" + lines[6][1:]
+    (problem,) = rejected_problems("\n".join(lines))
+    assert (problem.line, problem.column) == (7, 1)
+    assert "the line is no heading, header, business or summary row" in problem.rule_en
