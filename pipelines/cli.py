@@ -8,7 +8,10 @@ and `column-docs` the module evaluation/columns.py generated from docs/data-mode
 
 It runs the annual_refresh job in this process, then prints the per-project
 summary in Japanese and where the outputs are. This module is the one place
-that prints.
+that prints. Every line it prints for the refresh, the master and the templates
+goes through ``show``, and its log lines through ``TerminalSafeFormatter``, so
+that a control character in a name from an input file reaches the terminal as
+U+FFFD.
 """
 
 from __future__ import annotations
@@ -19,13 +22,28 @@ import os
 import sys
 import uuid
 from pathlib import Path
+from typing import TextIO
 
 from evaluation.eras import era_label
 from evaluation.problems import InputRejected
 from evaluation.refresh_lock import RefreshLocked
+from evaluation.reports.safety import terminal_safe
 from evaluation.warehouse import PublishRejected, connect
 
 log = logging.getLogger("pipelines.cli")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def show(line: str = "", file: TextIO | None = None) -> None:
+    """Print one line to ``file`` (standard output by default), each control character but the tab as U+FFFD."""
+    print(terminal_safe(line), file=file)
+
+
+class TerminalSafeFormatter(logging.Formatter):
+    """A log formatter that replaces control characters as ``show`` does but keeps the line feeds of a message."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return "\n".join(terminal_safe(line) for line in super().formatMessage(record).split("\n"))
 
 
 def _user_exception(error: BaseException) -> BaseException:
@@ -53,7 +71,8 @@ def failed_check_messages(instance, run_id: str) -> list[str]:
         is_error = evaluation.severity == dg.AssetCheckSeverity.ERROR
         label = "エラー / error" if is_error else "警告 / warning"
         messages = evaluation.metadata.get("messages")
-        for message in (messages.text.splitlines() if messages else [evaluation.check_name]):
+        # The check joined its messages with "\n", so a CR or form feed inside one message does not split it.
+        for message in (messages.text.split("\n") if messages else [evaluation.check_name]):
             lines.append((0 if is_error else 1, f"[{label}] {evaluation.check_name}: {message}"))
     return [line for _, line in sorted(lines, key=lambda item: item[0])]
 
@@ -293,9 +312,9 @@ def raw_dir() -> Path:
 
 
 def print_problems(heading: str, rejected: InputRejected) -> None:
-    print(heading, file=sys.stderr)
+    show(heading, file=sys.stderr)
     for problem in rejected.problems:
-        print(f"  - {problem.message}", file=sys.stderr)
+        show(f"  - {problem.message}", file=sys.stderr)
 
 
 def run_master(source: Path, output: Path | None) -> int:
@@ -307,11 +326,11 @@ def run_master(source: Path, output: Path | None) -> int:
     except InputRejected as rejected:
         print_problems("KPIマスターを作れませんでした。 / The KPI master was not written.", rejected)
         return 1
-    print(f"KPIマスターを書き出しました / wrote the KPI master: {path}")
-    print("次に / next:")
-    print("  1. 「KPI」シートの「担当課」欄に各KPIの担当課を記入します。")
-    print("  2. ファイルを戦略のフォルダ(strategy.toml と同じ場所)に置きます。")
-    print("  3. strategy.toml の [[exclusions]] を消します(除外はマスターの「集計対象」「除外理由」に移してあります)。")
+    show(f"KPIマスターを書き出しました / wrote the KPI master: {path}")
+    show("次に / next:")
+    show("  1. 「KPI」シートの「担当課」欄に各KPIの担当課を記入します。")
+    show("  2. ファイルを戦略のフォルダ(strategy.toml と同じ場所)に置きます。")
+    show("  3. strategy.toml の [[exclusions]] を消します(除外はマスターの「集計対象」「除外理由」に移してあります)。")
     return 0
 
 
@@ -324,10 +343,10 @@ def run_template(fiscal_year: int) -> int:
     except InputRejected as rejected:
         print_problems("様式を作れませんでした。 / No templates were written.", rejected)
         return 1
-    print(f"{era_label(fiscal_year)}年度 (FY{fiscal_year}) の実績報告の様式を {len(paths)} 件書き出しました"
-          f" / wrote {len(paths)} templates:")
+    show(f"{era_label(fiscal_year)}年度 (FY{fiscal_year}) の実績報告の様式を {len(paths)} 件書き出しました"
+         f" / wrote {len(paths)} templates:")
     for path in paths:
-        print(f"  {path}")
+        show(f"  {path}")
     return 0
 
 
@@ -394,7 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="処理の記録(英語)も表示する / also show the run log (English)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(TerminalSafeFormatter(LOG_FORMAT))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     logging.getLogger("evaluation").setLevel(logging.INFO if args.verbose else logging.WARNING)
 
     if args.command == "master":
@@ -417,37 +438,38 @@ def main(argv: list[str] | None = None) -> int:
 
     problems = setting_problems()
     if problems:
-        print("設定が正しくないため、更新を開始しませんでした。公開済みの DuckDB ファイルは変更していません。 / "
-              "The refresh did not start because of invalid settings; the published DuckDB file is unchanged.",
-              file=sys.stderr)
+        show("設定が正しくないため、更新を開始しませんでした。公開済みの DuckDB ファイルは変更していません。 / "
+             "The refresh did not start because of invalid settings; the published DuckDB file is unchanged.",
+             file=sys.stderr)
         for problem in problems:
-            print(f"  - {problem}", file=sys.stderr)
+            show(f"  - {problem}", file=sys.stderr)
         return 1
 
-    print("年次更新を実行しています… / running the annual refresh…", file=sys.stderr)
+    show("年次更新を実行しています… / running the annual refresh…", file=sys.stderr)
     run_id = str(uuid.uuid4())
     before = file_identity(warehouse_path())
     try:
         warehouse = run_refresh(run_id, verbose=args.verbose, fiscal_year=args.fiscal_year)
     except Exception as error:  # noqa: BLE001 - the command line reports every failure the same way
         published = file_identity(warehouse_path()) != before
-        print(file=sys.stderr)
+        show(file=sys.stderr)
         for line in failure_lines(_user_exception(error), run_id, published):
-            print(line, file=sys.stderr)
-        print("詳しい記録は make ui の実行履歴(Runs)か、make run ARGS=-v で表示できます。 / "
-              "Details: the run history in make ui (Runs), or make run ARGS=-v.", file=sys.stderr)
+            show(line, file=sys.stderr)
+        show("詳しい記録は make ui の実行履歴(Runs)か、make run ARGS=-v で表示できます。 / "
+             "Details: the run history in make ui (Runs), or make run ARGS=-v.", file=sys.stderr)
         return 1
 
-    print()
+    show()
     for line in summary_lines(warehouse):
-        print(line)
-    print()
+        show(line)
+    show()
     for line in validation_lines(warehouse):
-        print(line)
-    print()
-    print(f"出力 / outputs:\n  DuckDB: {warehouse}")
+        show(line)
+    show()
+    show("出力 / outputs:")
+    show(f"  DuckDB: {warehouse}")
     for line in report_lines(warehouse):
-        print(line)
+        show(line)
     return 0
 
 

@@ -485,3 +485,60 @@ def test_cli_project_no_twice_named(otaru_raw_dir, tmp_path, monkeypatch, capsys
     assert "予期しないエラー" not in err
     assert not warehouse.exists()
 
+
+def test_cli_carriage_return_printed_as_fffd(otaru_raw_dir, tmp_path, monkeypatch, capsys):
+    def insert_cr(line: str) -> str:
+        # column 3 of line 7 is business No.1's summary, and the CR goes after its fifth character 老朽化した
+        cells = line.split("\t")
+        cells[2] = cells[2][:5] + "\r" + cells[2][5:]
+        return "\t".join(cells)
+
+    _edit_otaru_line(otaru_raw_dir, 7, insert_cr)
+    code, err = _cli_run(monkeypatch, capsys, KPI_RAW_DIR=str(otaru_raw_dir),
+                         KPI_WAREHOUSE=str(tmp_path / "out" / "kpi.duckdb"))
+    assert code == 1
+    assert (f"  - otaru/{OTARU_TABLE_NAME} 7行目 3列目: "
+            "値「老朽化した\ufffd市営住宅の改修や建替を計画的に進める事業」: "
+            "セルの6文字目に改行か制御の文字 U+000D があります。") in err
+    assert "\r" not in err
+
+
+def test_cli_summary_control_characters_as_fffd(otaru_raw_dir, tmp_path, monkeypatch, capsys):
+    from evaluation.reports.safety import TERMINAL_CONTROLS
+    from pipelines import cli
+
+    toml = otaru_raw_dir / "otaru" / "strategy.toml"
+    text = toml.read_text(encoding="utf-8")
+    # TOML escapes: ESC [2J clears the screen, ESC [31m turns text red, CR returns to the line start, BEL rings
+    text = text.replace('name = "小樽市まち・ひと・しごと創生総合戦略"',
+                        'name = "小樽市\\u001b[2J\\u001b[31m戦略\\r偽\\u0007"')
+    # OSC 0 (ESC ] 0 ; title BEL) sets the window title, and U+009B is CSI in one character
+    text = text.replace('reason = "公表された', 'reason = "\\u001b]0;title\\u0007\\u009b31m公表された')
+    toml.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("KPI_RAW_DIR", str(otaru_raw_dir))
+    monkeypatch.setenv("KPI_WAREHOUSE", str(tmp_path / "out" / "kpi.duckdb"))
+
+    assert cli.main(["run"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.split("\n")
+    # the strategy's line: municipality, name, strategy_id and its last scored year H31 (FY2019)
+    assert "小樽市 小樽市\ufffd[2J\ufffd[31m戦略\ufffd偽\ufffd (otaru-2015) H31年度 (FY2019)" in lines
+    # business No.4's exclusion reason, in the published_figures_agree warning on line 10 of the table
+    assert any("集計対象外: \ufffd]0;title\ufffd\ufffd31m公表された評価表で集計対象外" in line for line in lines)
+    # no control character but the line feeds between lines reaches the terminal
+    assert TERMINAL_CONTROLS.search(out.replace("\n", "")) is None
+    assert TERMINAL_CONTROLS.search(err.replace("\n", "")) is None
+
+
+def test_cli_log_lines_replace_controls():
+    import logging
+
+    from pipelines.cli import TerminalSafeFormatter
+
+    formatter = TerminalSafeFormatter("%(levelname)s %(message)s")
+    record = logging.LogRecord("evaluation.sources", logging.WARNING, __file__, 1,
+                               "skipped hidden or lock file %s", ("t/.\x1b[2J.csv",), None)
+    assert formatter.format(record) == "WARNING skipped hidden or lock file t/.\ufffd[2J.csv"
+    # a message of two lines keeps its line feed; the BEL after it does not
+    two_lines = logging.LogRecord("evaluation", logging.WARNING, __file__, 1, "1行目\n2行目\x07", None, None)
+    assert formatter.format(two_lines) == "WARNING 1行目\n2行目\ufffd"

@@ -1,4 +1,7 @@
-"""Names that start like a formula stay text in the workbook and the CSVs; negative numbers stay numbers."""
+"""Names that start like a formula stay text in the workbook and the CSVs, and negative numbers stay numbers.
+
+Control characters in text printed on the command line become U+FFFD.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 import xlsxwriter
 from openpyxl import load_workbook
 
-from evaluation.reports.safety import csv_safe, starts_like_formula
+from evaluation.reports.safety import csv_safe, starts_like_formula, terminal_safe
 from evaluation.reports.workbook import _SheetWriter, _Styles
 from tests.conftest import OTARU_DIR, OTARU_TABLE, refresh
 
@@ -53,6 +56,27 @@ def test_formula_prefixes_detected(text):
 @pytest.mark.parametrize("value", ["市営住宅", "1,199件", "—", -20.39, 0])
 def test_plain_values_unchanged(value):
     assert csv_safe(value) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("小樽市\x1b[2J戦略", "小樽市\ufffd[2J戦略"),  # ESC [2J clears the screen
+        ("\x1b]0;title\x07", "\ufffd]0;title\ufffd"),  # OSC 0 sets the window title, ended by BEL
+        ("\x9b31m", "\ufffd31m"),  # U+009B is CSI in one character
+        ("偽\r本物", "偽\ufffd本物"),  # CR returns to the start of the line
+        ("1行目\n2行目", "1行目\ufffd2行目"),  # a line feed would start a line that looks like output
+        ("\x00\x7f", "\ufffd\ufffd"),  # NUL and DEL
+    ],
+)
+def test_terminal_controls_replaced(text, shown):
+    assert terminal_safe(text) == shown
+
+
+@pytest.mark.parametrize("text", ["事業名\t事業概要", "①髙橋 1,199件 —", "行\u2028区切り"])
+def test_terminal_text_unchanged(text):
+    # the tab and every character that is no control character (U+2028 is category Zl, not Cc) stay
+    assert terminal_safe(text) == text
 
 
 def test_workbook_names_stay_text(formula_reports):
