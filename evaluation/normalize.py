@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evaluation.problems import InputProblem
 from evaluation.published_table import PublishedTable
 from evaluation.sources import SourceFile
 from evaluation.strategy import Strategy
@@ -209,3 +210,41 @@ def replace_rows(
         raise
     log.info("wrote %d rows to %s for %s", len(rows), table, ", ".join(strategy_ids))
     return len(rows)
+
+
+# The keys of the normalized tables that declare no primary key (see their files in sql/normalized/).
+UNIQUE_KEYS = {
+    "kpi_value": ("strategy_id", "kpi_id", "fiscal_year"),
+    "kpi_value_history": ("strategy_id", "kpi_id", "fiscal_year", "revision"),
+    "submission_status": ("strategy_id", "fiscal_year", "kpi_id"),
+}
+REPEATED_KEYS_LISTED = 20
+
+
+def repeated_keys(connection: duckdb.DuckDBPyConnection, table: str) -> list[InputProblem]:
+    """Return one problem per key of ``table`` that more than one row holds (at most REPEATED_KEYS_LISTED).
+
+    The readers merge every KPI-year into one row, so a repeated key means a
+    reader let two rows through; the problem names the file and line of the second.
+    """
+    key = ", ".join(UNIQUE_KEYS[table])
+    rows = connection.execute(f"""
+        with repeated as (
+            select {key}, count(*) as copies from {table} group by all having count(*) > 1
+            order by all limit {REPEATED_KEYS_LISTED}
+        )
+        select repeated.*, arg_max(source_file, source_line), max(source_line)
+        from repeated join {table} using ({key})
+        group by all
+        order by all
+    """).fetchall()
+    problems = []
+    for row in rows:
+        values = ", ".join(f"{name}={value}" for name, value in zip(UNIQUE_KEYS[table], row, strict=False))
+        copies, source_file, source_line = row[-3:]
+        problems.append(InputProblem(
+            source_file, source_line, None, values,
+            f"表 {table} に同じキー({key})の行が {copies} 行あります。1行だけのはずなので、読み込みの誤りです",
+            f"table {table} has {copies} rows with the same key ({key}); it holds one, so a reader let a second through",
+        ))
+    return problems

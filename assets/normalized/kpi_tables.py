@@ -8,10 +8,10 @@ import hashlib
 
 import dagster as dg
 
-from assets.metadata import table_metadata
+from assets.metadata import LOGGED_LINES_MAX, table_metadata
 from evaluation.intake import bulk, bulk_master
 from evaluation.intake.formats import load_intake
-from evaluation.normalize import recorded_source_files, replace_rows
+from evaluation.normalize import UNIQUE_KEYS, recorded_source_files, repeated_keys, replace_rows
 from evaluation.problems import InputProblem, InputRejected
 from evaluation.sources import SourceFile, discover
 from pipelines.resources import KpiWarehouse, staging_id
@@ -121,6 +121,9 @@ def kpi_tables(context: dg.AssetExecutionContext, kpi_warehouse: KpiWarehouse):
                 count += bulk.insert_in_chunks(connection, name, f"bulk_{name}", sorted(done))
             if name == "kpi" and done & sql_masters:
                 count += bulk.insert_in_chunks(connection, "kpi", "bulk_kpi", sorted(done & sql_masters))
+            repeated = repeated_keys(connection, name) if name in UNIQUE_KEYS else []
+            if repeated:
+                raise InputRejected(repeated)
             context.log.info(f"wrote {count} rows to {name}")
             yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(connection, name, order_by))
 
@@ -149,19 +152,31 @@ def log_missing_submissions(context: dg.AssetExecutionContext, status_rows: list
 def log_missing_in_bulk(context: dg.AssetExecutionContext, departments: list[tuple]) -> None:
     """Log (strategy, year, department, KPI count, missing codes) lines, one line per department.
 
-    The lines of one strategy go out as at most two log events, the warnings and then the rest.
-    Each event is a write to Dagster's event log, and the national benchmark has 85,000 lines.
+    The lines of one strategy go out as at most two log events, the warnings and then the rest,
+    for the first LOGGED_LINES_MAX strategies of each kind; one more line counts the others.
+    Each event is a write to Dagster's event log, and the national benchmark has 1,741 strategies
+    and 85,000 department lines, all of them in table submission_status.
     """
-    lines: dict[str, tuple[list[str], list[str]]] = {}
+    by_strategy: dict[str, tuple[list[str], list[str]]] = {}
     for strategy_id, year, department, total, missing in departments:
-        warnings, complete = lines.setdefault(strategy_id, ([], []))
+        warnings, complete = by_strategy.setdefault(strategy_id, ([], []))
         if missing:
             warnings.append(f"{strategy_id} FY{year} {department}: 未提出 {len(missing)}/{total} KPI"
                             f" / {len(missing)} of {total} KPIs not submitted: {', '.join(missing)}")
         else:
             complete.append(f"{strategy_id} FY{year} {department}: {total} KPI すべて提出済み / all submitted")
-    for warnings, complete in lines.values():
-        if warnings:
-            context.log.warning("\n".join(warnings))
+    with_missing = [lines for lines in by_strategy.values() if lines[0]]
+    all_submitted = [lines for lines in by_strategy.values() if not lines[0]]
+    for warnings, complete in with_missing[:LOGGED_LINES_MAX]:
+        context.log.warning("\n".join(warnings))
         if complete:
             context.log.info("\n".join(complete))
+    for _, complete in all_submitted[:LOGGED_LINES_MAX]:
+        context.log.info("\n".join(complete))
+    if len(with_missing) > LOGGED_LINES_MAX:
+        context.log.warning(f"ほか {len(with_missing) - LOGGED_LINES_MAX} 戦略にも未提出の実績報告があります(表 submission_status)"
+                            f" / {len(with_missing) - LOGGED_LINES_MAX} more strategies have missing submissions"
+                            " (table submission_status)")
+    if len(all_submitted) > LOGGED_LINES_MAX:
+        context.log.info(f"ほか {len(all_submitted) - LOGGED_LINES_MAX} 戦略は実績報告がすべて提出済みです"
+                         f" / {len(all_submitted) - LOGGED_LINES_MAX} more strategies submitted every KPI")

@@ -209,9 +209,14 @@ def missing_submissions(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
     """).fetchall()
 
 
+def _whitespace_class() -> str:
+    """The inside of a regular-expression class of PYTHON_WHITESPACE."""
+    return PYTHON_WHITESPACE.replace("\\", "\\\\").replace("]", "\\]").replace("-", "\\-")
+
+
 def _strip_sql(expression: str) -> str:
     """SQL for Python's str.strip() of ``expression``."""
-    characters = PYTHON_WHITESPACE.replace("\\", "\\\\").replace("]", "\\]").replace("-", "\\-")
+    characters = _whitespace_class()
     return f"regexp_replace({expression}, '^[{characters}]+|[{characters}]+$', '', 'g')"
 
 
@@ -337,26 +342,36 @@ def fields_query(layout: str, content: str, selected: str) -> str:
                 unnest(generate_series(1, len(string_split(content, chr(10))))) as line_no
             from cleaned
         ),
-        parsed as (
+        unsplit as (
             select
                 {layout}.*,
                 split.line_no,
-                regexp_replace(split.line, chr(13) || '$', '') as line,
-                regexp_extract_all(regexp_replace(split.line, chr(13) || '$', ''), '{FIELD_PATTERN}', 1) as fields
+                case when suffix(split.line, chr(13)) then split.line[:-2] else split.line end as line
             from split
             join {layout} using (path)
             where split.line_no > 1
         ),
+        parsed as (
+            -- without a quote the fields are the text between commas; the regular expression
+            -- also gives an empty field after the last, which no column position reaches
+            select
+                *,
+                case when contains(line, '"') then regexp_extract_all(line, '{FIELD_PATTERN}', 1)
+                     else string_split(line, ',') end as fields
+            from unsplit
+        ),
         filled as (
-            select *, list_filter(fields, lambda f: {_strip_sql('f')} <> '') as filled
+            -- a field is filled when str.strip() leaves something: it has a character other than whitespace
+            select *, list_filter(fields, lambda f: regexp_matches(f, '[^{_whitespace_class()}]')) as filled
             from parsed
         )
         select
             strategy_id,
             source_file,
             line_no,
-            (length(line) - length(replace(line, '"', ''))) % 2 = 1 or line like '%' || chr(13) || '%'
-                or list_bool_or([f like '%"%' and not regexp_full_match(f, '"(?:[^"]|"")*"') for f in fields])
+            line like '%' || chr(13) || '%' or (contains(line, '"') and (
+                (length(line) - length(replace(line, '"', ''))) % 2 = 1
+                or list_bool_or([f like '%"%' and not regexp_full_match(f, '"(?:[^"]|"")*"') for f in fields])))
                 as bad_quoting,
             len(filled) as filled_count,
             filled[1] as first_filled,

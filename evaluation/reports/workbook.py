@@ -291,7 +291,10 @@ class _SheetWriter:
                               first.value if isinstance(first.value, str) else "", formats(first.style_key()))
         for row, cells in self.cells.items():
             for column, cell in cells.items():
-                value, cell_format = cell.value, formats(cell.style_key())
+                value = cell.value
+                if value is None and cell.fill is None:
+                    continue  # an empty cell shows only a fill; its font and alignment cannot be seen
+                cell_format = formats(cell.style_key())
                 if value is None:
                     sheet.write_blank(row - 1, column - 1, None, cell_format)
                 elif isinstance(value, str):
@@ -417,7 +420,9 @@ def _align_kpi_row(writer: _SheetWriter, row: int, columns: int) -> None:
     """Align every cell of a KPI row to the top: names wrap, and marks, arrows and — are centred."""
     cells = writer.cells[row]
     for column in range(1, columns + 1):
-        cell = cells.get(column) or writer.style(row, column)
+        cell = cells.get(column)
+        if cell is None:
+            continue  # an empty cell without a fill is not written (_SheetWriter.write)
         if column in (2, 3, 4):
             cell.alignment = "wrapped"
         elif column >= 5 and isinstance(cell.value, str):
@@ -455,8 +460,8 @@ def _write_summary(writer: _SheetWriter, row: int, summary: queries.ProjectSumma
     writer.number(row, layout.achieved_column, summary.target_achieved_count, "0", str(summary.target_achieved_count))
     if summary.outlook_counts:
         writer.text(row, layout.outlook_column, outlook_counts_text(summary))
-    for column in range(1, writer.max_column + 1):
-        writer.style(row, column, font="bold")
+    for cell in writer.cells[row].values():
+        cell.font = "bold"
 
 
 def _write_project_sheet(

@@ -21,6 +21,7 @@ create table kpi_value (
     comment varchar,                      -- 要因分析 from the submission
     submitted_by varchar,                 -- 提出者
     is_correction boolean,                -- marked 修正: it replaced an earlier value
-    correction_reason varchar,            -- 修正理由
-    primary key (strategy_id, kpi_id, fiscal_year)
+    correction_reason varchar             -- 修正理由
+    -- unique key (strategy_id, kpi_id, fiscal_year): not declared as a primary key, whose index DuckDB
+    -- builds row by row on insert; assets/normalized/kpi_tables.py checks it after writing
 );

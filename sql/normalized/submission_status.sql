@@ -10,6 +10,7 @@ create table submission_status (
     -- 'confirmed' | 'provisional' | 'undetermined' | 'to_be_reported' | 'published' | 'missing'
     submission_state varchar not null,
     source_file varchar,                  -- where the current value came from; null when missing
-    source_line integer,
-    primary key (strategy_id, fiscal_year, kpi_id)
+    source_line integer
+    -- unique key (strategy_id, fiscal_year, kpi_id): not declared as a primary key, whose index DuckDB
+    -- builds row by row on insert; assets/normalized/kpi_tables.py checks it after writing
 );
