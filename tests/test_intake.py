@@ -499,3 +499,39 @@ def test_merged_value_cell_rejected(tmp_path):
     result = intake(raw)
     assert [(p.line, p.column) for p in result.errors] == [(3, "C 実績値")]
     assert "結合されたセル" in result.errors[0].rule_ja
+
+
+class _RecordingLog:
+    """Stands in for a Dagster context's log: keeps each call's level and message."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def warning(self, message: str) -> None:
+        self.events.append(("warning", message))
+
+    def info(self, message: str) -> None:
+        self.events.append(("info", message))
+
+
+def test_missing_submissions_logged_for_at_most_200_strategies_of_each_kind():
+    from types import SimpleNamespace
+
+    from assets.metadata import LOGGED_LINES_MAX
+    from assets.normalized.kpi_tables import log_missing_in_bulk
+
+    # 205 strategies with KPI 001-1 of 総務部 missing in FY2020, and 3 with every KPI of 建設部 submitted
+    departments = [(f"s{n:03d}", 2020, "総務部", 4, ["001-1"]) for n in range(205)]
+    departments += [(f"t{n:03d}", 2020, "建設部", 2, []) for n in range(3)]
+    context = SimpleNamespace(log=_RecordingLog())
+    log_missing_in_bulk(context, departments)
+
+    warnings = [message for level, message in context.log.events if level == "warning"]
+    infos = [message for level, message in context.log.events if level == "info"]
+    assert LOGGED_LINES_MAX == 200
+    # 200 strategies, one event each, then one line counting the other 205 - 200 = 5
+    assert len(warnings) == 201
+    assert warnings[0] == "s000 FY2020 総務部: 未提出 1/4 KPI / 1 of 4 KPIs not submitted: 001-1"
+    assert warnings[-1].startswith("ほか 5 戦略にも未提出の実績報告があります(表 submission_status)")
+    # the 3 strategies without missing KPIs are under the cap, so each has its line and no count follows
+    assert infos == [f"t{n:03d} FY2020 建設部: 2 KPI すべて提出済み / all submitted" for n in range(3)]

@@ -320,3 +320,29 @@ def test_publish_waits_for_every_staging_asset():
     ordered = publish.upstream().resolve(graph) | publish.downstream().resolve(graph)
     beside = {key.to_user_string() for key in graph.get_all_asset_keys() - ordered}
     assert beside == set()
+
+
+def test_repeated_keys_name_the_table_the_key_and_the_last_row(tmp_path):
+    from evaluation.normalize import repeated_keys
+
+    warehouse = Warehouse(tmp_path / "kpi.duckdb")
+    warehouse.start_staging("run-keys")
+    with warehouse.open_staging("run-keys") as connection:
+        # kpi_value declares no primary key (sql/normalized/kpi_value.sql), so two rows of one KPI-year can be
+        # written; 001-1 FY2019 comes from a.csv line 3 and b.csv line 7, 001-2 FY2019 only once
+        columns = ("strategy_id, kpi_id, fiscal_year, value_status, value_text, source_file, source_line, "
+                   "source_column")
+        for kpi_id, source_file, line in (("001-1", "a.csv", 3), ("001-1", "b.csv", 7), ("001-2", "a.csv", 4)):
+            connection.execute(f"insert into kpi_value ({columns}) values ('otaru-2015', ?, 2019, 'reported', "
+                               "'5', ?, ?, 5)", [kpi_id, source_file, line])
+        problems = repeated_keys(connection, "kpi_value")
+        assert repeated_keys(connection, "submission_status") == []  # an empty table has no repeated key
+    warehouse.finish_run("run-keys")
+
+    assert len(problems) == 1
+    problem = problems[0]
+    # the row with the larger line, b.csv line 7, is named; the value is the key written out
+    assert (problem.source_file, problem.line) == ("b.csv", 7)
+    assert problem.value == "strategy_id=otaru-2015, kpi_id=001-1, fiscal_year=2019"
+    assert "表 kpi_value に同じキー(strategy_id, kpi_id, fiscal_year)の行が 2 行あります" in problem.rule_ja
+    assert problem.rule_en.startswith("table kpi_value has 2 rows with the same key")

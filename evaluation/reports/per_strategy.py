@@ -15,6 +15,7 @@ about a second of imports.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
 PARENT_CHECK_SECONDS = 1.0
+# New container objects between two collections of the youngest generation while a batch is written (default 700).
+BATCH_GC_THRESHOLD = 50_000
 
 
 def worker_count(strategy_count: int, batch_size: int = queries.REPORT_BATCH_STRATEGIES) -> int:
@@ -95,17 +99,36 @@ def exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def _scored_reports(warehouse: Path, strategy_ids: list[str], unscored: list[str]) -> Iterator[queries.StrategyReport]:
-    """Yield the report data of each strategy in ``strategy_ids`` that has a scored KPI; add the others to
+def _scored_reports(warehouse: Path, strategy_ids: list[str], unscored: list[str]) -> list[queries.StrategyReport]:
+    """Return the report data of each strategy in ``strategy_ids`` that has a scored KPI; add the others to
     ``unscored``."""
     chosen = set(strategy_ids)
     with connect(warehouse, read_only=True) as connection:
         batch = [strategy for strategy in queries.strategies(connection) if strategy.strategy_id in chosen]
-        for report in queries.load_reports(connection, batch):
-            if report.fiscal_year is None:
-                unscored.append(report.strategy.strategy_id)
-                continue
-            yield report
+        reports = queries.load_reports(connection, batch)
+    unscored.extend(report.strategy.strategy_id for report in reports if report.fiscal_year is None)
+    return [report for report in reports if report.fiscal_year is not None]
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run a batch with Python's cyclic garbage collector working less, and restore it afterwards.
+
+    A batch builds a few hundred thousand small objects per workbook (cells,
+    XlsxWriter's rows) beside the batch's report data, so the collector's
+    default of one collection per 700 new objects, and each full collection
+    walking the report data again, took about a sixth of the batch's CPU time
+    (docs/performance.md). ``gc.freeze`` after reading moves the report data out
+    of the collector's sight; the larger first threshold makes fewer collections.
+    Cycles are still collected (XlsxWriter's workbook and sheets refer to each other).
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(BATCH_GC_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 @dataclass
@@ -128,13 +151,16 @@ def reports_batch(
     from evaluation.reports.workbook import write_strategy_workbook
 
     result = ReportsBatch()
-    for report in _scored_reports(warehouse, strategy_ids, result.unscored):
-        strategy_id = report.strategy.strategy_id
-        if workbooks:
-            for basis in report.bases:
-                path = workbook_path(reports_dir, strategy_id, report.fiscal_year, basis)
-                result.workbooks.append(write_strategy_workbook(report, basis, path))
-        if html_reports:
-            path = html_report_path(reports_dir, strategy_id)
-            result.html_reports.append(write_strategy_html_report(report, path, draw_charts))
+    with _fewer_collections():
+        reports = _scored_reports(warehouse, strategy_ids, result.unscored)
+        gc.freeze()
+        for report in reports:
+            strategy_id = report.strategy.strategy_id
+            if workbooks:
+                for basis in report.bases:
+                    path = workbook_path(reports_dir, strategy_id, report.fiscal_year, basis)
+                    result.workbooks.append(write_strategy_workbook(report, basis, path))
+            if html_reports:
+                path = html_report_path(reports_dir, strategy_id)
+                result.html_reports.append(write_strategy_html_report(report, path, draw_charts))
     return result
