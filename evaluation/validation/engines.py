@@ -59,14 +59,14 @@ def find_failing_rows(
 ) -> EngineRun:
     """Create ``frame``'s view and return its failing rows per rule, found by the chosen engine."""
     create_frame(connection, frame)
-    rows = frame_size(connection, frame)
     engine = chosen_engine()
     if engine == GREAT_EXPECTATIONS:
         from evaluation.validation import suites
 
+        rows = frame_size(connection, frame)
         failing = suites.failing_rows(connection, frame, rules, run_id, docs_dir)
     else:
-        failing = sql_rules.failing_rows(connection, frame, rules)
+        rows, failing = sql_rules.failing_rows(connection, frame, rules)
     counts = {name: len(items) for name, items in failing.items() if items}
     log.info("validated %s (%d rows) against %d rules with %s; failing rows: %s",
              frame, rows, len(rules), engine, counts or "none")
