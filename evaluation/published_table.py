@@ -183,6 +183,8 @@ def split_lines(text: str) -> list[str]:
 
 def looks_like_published_table(text: str) -> bool:
     """Return True when the text has the header line of a published evaluation table."""
+    if text.count("\t") < 3:
+        return False  # no line can have four cells (a CSV file, as most files of a collection are)
     for line in split_lines(text):
         if line.count("\t") < 3:
             continue  # fewer than four cells: folding them cannot make a header line

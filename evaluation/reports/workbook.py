@@ -84,6 +84,9 @@ def display_width(text: str) -> int:
 
 def number_format(cell: queries.ValueCell) -> str:
     """Return the Excel number format that shows ``cell.value`` as ``cell.text`` writes it."""
+    if cell.text.isascii() and cell.text.isdigit():
+        # a whole number without separators, as most actuals are: the format of "0", which the cache holds
+        return _number_format("0", cell.unit)
     return _number_format(cell.text, cell.unit)
 
 
@@ -211,6 +214,11 @@ class _SheetWriter:
         return cell
 
     def _track(self, column: int, text: str) -> None:
+        if text.isascii() and text.isprintable():
+            longest = len(text)  # one line of half-width characters, as numbers are
+            if longest > self.widths.get(column, 0):
+                self.widths[column] = longest
+            return
         lines = text.splitlines()
         longest = display_width(lines[0]) if len(lines) == 1 else max(map(display_width, lines), default=0)
         if longest > self.widths.get(column, 0):
