@@ -222,10 +222,11 @@ REPEATED_KEYS_LISTED = 20
 
 
 def repeated_keys(connection: duckdb.DuckDBPyConnection, table: str) -> list[InputProblem]:
-    """Return one problem per key of ``table`` that more than one row holds (at most REPEATED_KEYS_LISTED).
+    """Return one problem per key that more than one row of ``table`` contains (at most REPEATED_KEYS_LISTED).
 
-    The readers merge every KPI-year into one row, so a repeated key means a
-    reader let two rows through; the problem names the file and line of the second.
+    The readers merge every KPI-year into one row, so a repeated key means that
+    a reader let two rows through. Each problem names the file and line of the
+    row with the highest line number among them.
     """
     key = ", ".join(UNIQUE_KEYS[table])
     rows = connection.execute(f"""

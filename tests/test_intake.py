@@ -502,7 +502,7 @@ def test_merged_value_cell_rejected(tmp_path):
 
 
 class _RecordingLog:
-    """Stands in for a Dagster context's log: keeps each call's level and message."""
+    """A stand-in for a Dagster context's log that keeps the level and message of each call."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
@@ -514,7 +514,7 @@ class _RecordingLog:
         self.events.append(("info", message))
 
 
-def test_missing_submissions_logged_for_at_most_200_strategies_of_each_kind():
+def test_missing_submissions_log_capped():
     from types import SimpleNamespace
 
     from assets.metadata import LOGGED_LINES_MAX

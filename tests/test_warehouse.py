@@ -322,7 +322,7 @@ def test_publish_waits_for_every_staging_asset():
     assert beside == set()
 
 
-def test_repeated_keys_name_the_table_the_key_and_the_last_row(tmp_path):
+def test_repeated_keys_named_in_problem(tmp_path):
     from evaluation.normalize import repeated_keys
 
     warehouse = Warehouse(tmp_path / "kpi.duckdb")

@@ -210,7 +210,7 @@ def missing_submissions(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def _whitespace_class() -> str:
-    """The inside of a regular-expression class of PYTHON_WHITESPACE."""
+    """Return PYTHON_WHITESPACE escaped for use inside a regular-expression class."""
     return PYTHON_WHITESPACE.replace("\\", "\\\\").replace("]", "\\]").replace("-", "\\-")
 
 

@@ -115,10 +115,10 @@ def _fewer_collections() -> Iterator[None]:
     """Run a batch with Python's cyclic garbage collector working less, and restore it afterwards.
 
     A batch builds a few hundred thousand small objects per workbook (cells,
-    XlsxWriter's rows) beside the batch's report data, so the collector's
+    XlsxWriter's rows) beside the batch's report data. With the collector's
     default of one collection per 700 new objects, and each full collection
-    walking the report data again, took about a sixth of the batch's CPU time
-    (docs/performance.md). ``gc.freeze`` after reading moves the report data out
+    walking the report data again, collections took about a sixth of the
+    batch's CPU time (docs/performance.md). ``gc.freeze`` after reading moves the report data out
     of the collector's sight; the larger first threshold makes fewer collections.
     Cycles are still collected (XlsxWriter's workbook and sheets refer to each other).
     """

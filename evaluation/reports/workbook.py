@@ -85,7 +85,7 @@ def display_width(text: str) -> int:
 def number_format(cell: queries.ValueCell) -> str:
     """Return the Excel number format that shows ``cell.value`` as ``cell.text`` writes it."""
     if cell.text.isascii() and cell.text.isdigit():
-        # a whole number without separators, as most actuals are: the format of "0", which the cache holds
+        # a whole number without separators, as most actuals are, has the format of "0", which the cache contains
         return _number_format("0", cell.unit)
     return _number_format(cell.text, cell.unit)
 
@@ -301,7 +301,7 @@ class _SheetWriter:
             for column, cell in cells.items():
                 value = cell.value
                 if value is None and cell.fill is None:
-                    continue  # an empty cell shows only a fill; its font and alignment cannot be seen
+                    continue  # an empty cell shows only its fill, so its font and alignment cannot be seen
                 cell_format = formats(cell.style_key())
                 if value is None:
                     sheet.write_blank(row - 1, column - 1, None, cell_format)

@@ -33,8 +33,9 @@ def failing_rows(
     rows after costs two passes over the view's windows. On a national-size
     copy of the 10^4 benchmark file that took more CPU time than one pass on
     the kpi_cell frame (10.3 s against 8.0 s, 55,332 failing rows of 1,955,760).
-    The row count comes from the same materialized pass: counting the view on
-    its own computed its windows a second time (1.6 s of 5.2 s on the national kpi_cell frame).
+    The row count comes from the same materialized pass, because counting the
+    view on its own computed its windows a second time (1.6 s of 5.2 s on the
+    national kpi_cell frame).
     """
     flags = ",\n".join(f"coalesce(({rule.failing}), false) as {_flag(i)}" for i, rule in enumerate(rules))
     any_flag = " or ".join(_flag(i) for i in range(len(rules)))
