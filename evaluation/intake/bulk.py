@@ -342,7 +342,8 @@ def fields_query(layout: str, content: str, selected: str) -> str:
                 unnest(generate_series(1, len(string_split(content, chr(10))))) as line_no
             from cleaned
         ),
-        unsplit as (
+        lines as (
+            -- the data lines of each file, with its layout, without the CR of a CRLF line end
             select
                 {layout}.*,
                 split.line_no,
@@ -358,7 +359,7 @@ def fields_query(layout: str, content: str, selected: str) -> str:
                 *,
                 case when contains(line, '"') then regexp_extract_all(line, '{FIELD_PATTERN}', 1)
                      else string_split(line, ',') end as fields
-            from unsplit
+            from lines
         ),
         filled as (
             -- a field is filled when str.strip() leaves something: it has a character other than whitespace
