@@ -243,9 +243,10 @@ def repeated_keys(connection: duckdb.DuckDBPyConnection, table: str) -> list[Inp
     for row in rows:
         values = ", ".join(f"{name}={value}" for name, value in zip(UNIQUE_KEYS[table], row, strict=False))
         copies, source_file, source_line = row[-3:]
+        # a missing submission (submission_status) comes from no file, so its strategy is named instead
         problems.append(InputProblem(
-            source_file, source_line, None, values,
+            source_file if source_file is not None else row[0], source_line, None, values,
             f"表 {table} に同じキー({key})の行が {copies} 行あります。1行だけのはずなので、読み込みの誤りです",
-            f"table {table} has {copies} rows with the same key ({key}); it holds one, so a reader let a second through",
+            f"table {table} has {copies} rows with the same key ({key}); each key has one row, so a reader let a second one through",
         ))
     return problems

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from evaluation.problems import SettingInvalid
+from evaluation.problems import InputRejected, SettingInvalid
 from evaluation.refresh_lock import RefreshLocked
 from evaluation.warehouse import PublishRejected, Warehouse, connect, table_content_hashes
 
@@ -337,7 +337,16 @@ def test_repeated_keys_named_in_problem(tmp_path):
                                "'5', ?, ?, 5)", [kpi_id, source_file, line])
         problems = repeated_keys(connection, "kpi_value")
         assert repeated_keys(connection, "submission_status") == []  # an empty table has no repeated key
+        # two rows of one missing submission: neither has a source file, so the strategy is named
+        for _ in range(2):
+            connection.execute("insert into submission_status values "
+                               "('otaru-2015', 2020, '建設部', '001-1', 'KPI 001-1', 'missing', null, null)")
+        missing = repeated_keys(connection, "submission_status")
     warehouse.finish_run("run-keys")
+
+    assert [(problem.source_file, problem.line, problem.value) for problem in missing] == [
+        ("otaru-2015", None, "strategy_id=otaru-2015, fiscal_year=2020, kpi_id=001-1")]
+    assert "submission_status" in str(InputRejected(missing))
 
     assert len(problems) == 1
     problem = problems[0]
