@@ -246,7 +246,9 @@ def repeated_keys(connection: duckdb.DuckDBPyConnection, table: str) -> list[Inp
         # a missing submission (submission_status) comes from no file, so its strategy is named instead
         problems.append(InputProblem(
             source_file if source_file is not None else row[0], source_line, None, values,
-            f"表 {table} に同じキー({key})の行が {copies} 行あります。1行だけのはずなので、読み込みの誤りです",
-            f"table {table} has {copies} rows with the same key ({key}); each key has one row, so a reader let a second one through",
+            f"表 {table} に同じキー({key})の行が {copies} 行あります。"
+            "1行だけのはずなので、読み込みの誤りです",
+            f"table {table} has {copies} rows with the same key ({key}); "
+            "each key has one row, so a reader let a second one through",
         ))
     return problems
