@@ -426,3 +426,13 @@ def test_average_chart_spreads_years_with_one_score():
     assert len(ticks) == 5
     # a label such as "R2\n(FY2020)" is about 45 points wide; matplotlib's own limits put them 1.6 points apart
     assert min(b - a for a, b in zip(ticks, ticks[1:], strict=False)) > 50
+
+
+def test_html_outlook_values_written_like_target(reports_dir):
+    page = (reports_dir / "otaru-2015" / "report.html").read_text(encoding="utf-8")
+    # 001-1, 18棟 (H26) to 48棟 (H31), actuals 21, 27, 31, 34, 36棟 in H27-H31: the straight path is 48 in
+    # the target year, and the least-squares line through the actuals (slope 3.7, mean 29.8 at H29) gives
+    # 29.8 + 2 x 3.7 = 37.2, written as the target writes its number: no decimals, unit 棟
+    assert ("<td>市営住宅の改善・建替の実施棟数</td><td>達成困難</td><td>36棟</td><td>48棟</td><td>37棟</td>"
+            "<td>48棟</td>") in page
+    assert "37.200000" not in page

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from evaluation.reports import charts, queries
 from evaluation.reports.discrepancies import Discrepancies
 from evaluation.reports.files import write_atomically
 from evaluation.reports.labels import DIRECTION_ARROWS, label_ja
-from evaluation.reports.workbook import outlook_counts_text, summary_label
+from evaluation.reports.workbook import number_shape, outlook_counts_text, summary_label
 
 if TYPE_CHECKING:
     import duckdb
@@ -89,6 +89,20 @@ def _summary_text(summary: queries.ProjectSummary | None, bands: list[queries.Ba
     if summary.outlook_counts:
         text += f"  見通し: {outlook_counts_text(summary)}"
     return text
+
+
+def written_like(value: Decimal | None, model: queries.ValueCell) -> str | None:
+    """Write ``value`` as ``model`` writes its number: its decimal places (rounded half up), separators and unit.
+
+    The outlook's expected and projected values have six decimal places in
+    kpi_outlook. Beside the target, 29,205,852円, they read 29,104,364円.
+    """
+    if value is None:
+        return None
+    grouped, places = number_shape(model.text)
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{rounded:,f}" if grouped else f"{rounded:f}"
+    return text + model.unit if model.unit else text
 
 
 def _table(headers: list[str], rows: list[list[str | Decimal | int | None]]) -> str:
@@ -177,7 +191,8 @@ def _project_section(
         [
             f"{row.business_no}", row.kpi_name, row.outlook.label_ja,
             row.actuals[fiscal_year].text if fiscal_year in row.actuals else None,
-            row.outlook.expected_value, row.outlook.projected_value, row.target.text,
+            written_like(row.outlook.expected_value, row.target), written_like(row.outlook.projected_value, row.target),
+            row.target.text,
             row.outlook.projected_progress,
         ]
         for row in warned

@@ -90,12 +90,18 @@ def number_format(cell: queries.ValueCell) -> str:
     return _number_format(cell.text, cell.unit)
 
 
-@lru_cache(maxsize=65536)
-def _number_format(text: str, unit: str | None) -> str:
+def number_shape(text: str) -> tuple[bool, int]:
+    """Return whether the number written in ``text`` has thousands separators, and its count of decimal places."""
     folded = normalize_text(text)
     match = re.search(r"\d[\d,]*(?:\.(\d+))?", folded)
     grouped = match is not None and "," in match.group(0)
     places = len(match.group(1)) if match and match.group(1) else 0
+    return grouped, places
+
+
+@lru_cache(maxsize=65536)
+def _number_format(text: str, unit: str | None) -> str:
+    grouped, places = number_shape(text)
     pattern = "#,##0" if grouped else "0"
     if places:
         pattern += "." + "0" * places
