@@ -182,6 +182,8 @@ def test_discrepancy_sheet_from_table(reports_dir):
     workbook = load_workbook(reports_dir / "otaru-2015" / "evaluation_FY2019_published.xlsx")
     sheet = workbook["公表値との差異"]
     assert "score_discrepancy" in sheet["A2"].value
+    # the note names every kind of row the table lists, not only score differences: 004-1 below has no published score
+    assert "公表スコアがない" in sheet["A2"].value
     rows = [tuple(cell.value for cell in row) for row in sheet.iter_rows(min_row=4)]
     # 004-1 (line 10): excluded in strategy.toml, so no published score.
     # 007-2 (line 15): published 30.00, recomputed (3-0)/(50-0)x100 = 6.00.

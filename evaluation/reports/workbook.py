@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from evaluation.cells import normalize_text
 from evaluation.eras import era_label, era_label_ja
 from evaluation.reports import queries
-from evaluation.reports.discrepancies import SCORE_TOLERANCE, Discrepancies
+from evaluation.reports.discrepancies import DISCREPANCY_TABLE, SCORE_TOLERANCE, Discrepancies
 from evaluation.reports.files import write_atomically
 from evaluation.reports.labels import DIRECTION_ARROWS, label_ja
 from evaluation.reports.safety import starts_like_formula
@@ -518,6 +518,17 @@ def _write_project_sheet(
     return len(table.rows)
 
 
+def _discrepancy_note(source_table: str) -> str:
+    """Return the note above the discrepancy sheet's table: which rows it lists, by the table they come from."""
+    if source_table == DISCREPANCY_TABLE:
+        return (f"出典の表: {source_table}。公表された値と再計算した値が合わない行(補正前スコアかスコアの差が "
+                f"{SCORE_TOLERANCE} を超える、公表スコアがない、実績がない、評価記号や集計行が違う)。"
+                f" / Rows where the published and recomputed figures disagree: a raw score or score differing by more"
+                f" than {SCORE_TOLERANCE}, a score not published, no actual, a different mark or summary line.")
+    return (f"出典の表: {source_table}。補正前スコアかスコアの差が {SCORE_TOLERANCE} を超える行。"
+            f" / Rows whose raw score or score differs by more than {SCORE_TOLERANCE}.")
+
+
 def _write_discrepancy_sheet(workbook: Workbook, styles: _Styles, found: Discrepancies) -> int:
     sheet = workbook.add_worksheet(DISCREPANCY_SHEET)
     writer = _SheetWriter(sheet, styles)
@@ -526,8 +537,7 @@ def _write_discrepancy_sheet(workbook: Workbook, styles: _Styles, found: Discrep
     writer.text(
         NOTE_ROW,
         1,
-        f"出典の表: {found.source_table}。補正前スコアかスコアの差が {SCORE_TOLERANCE} を超える行。"
-        f" / Rows whose raw score or score differs by more than {SCORE_TOLERANCE}.",
+        _discrepancy_note(found.source_table),
         measure=False,
     )
     headers = [label_ja(column) for column in found.columns]
