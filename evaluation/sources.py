@@ -71,7 +71,16 @@ def decode_text(data: bytes) -> tuple[str, str]:
             "UTF-16 text is not supported; save the file again as CSV UTF-8"
         )
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as error:
+            # after a UTF-8 byte order mark the text is not tried as CP932
+            raise EncodingError(
+                f"UTF-8 の BOM で始まるのに、UTF-8 として読めません(位置 {error.start + 3})。"
+                "Excel で「CSV UTF-8」として保存し直してください / "
+                f"the file starts with a UTF-8 byte order mark but is not UTF-8 text (byte offset {error.start + 3}); "
+                "save it again as CSV UTF-8"
+            ) from error
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

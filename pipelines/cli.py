@@ -95,6 +95,7 @@ def file_identity(path: Path) -> tuple[int, int] | None:
 
 def setting_problems() -> list[str]:
     """Check the environment settings of a refresh before it starts; return one message per problem."""
+    from evaluation.intake.bulk import bulk_min_bytes
     from evaluation.validation.engines import chosen_engine
     from evaluation.warehouse import memory_limit_setting
     from pipelines.resources import SettingInvalid, lock_timeout_seconds, output_path_problems
@@ -106,7 +107,7 @@ def setting_problems() -> list[str]:
         return [str(error)]
     resource = defs.resources["kpi_warehouse"]
     problems = []
-    for check_setting in (lock_timeout_seconds, chosen_engine, memory_limit_setting):
+    for check_setting in (lock_timeout_seconds, chosen_engine, memory_limit_setting, bulk_min_bytes):
         try:
             check_setting()
         except SettingInvalid as error:

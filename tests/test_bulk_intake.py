@@ -177,3 +177,27 @@ def test_ingest_modules_import_without_pandas():
     completed = subprocess.run([sys.executable, "-c", INGEST_IMPORT_PROBE], cwd=Path(__file__).parent.parent,
                                capture_output=True, text=True, check=True)
     assert completed.stdout.strip().splitlines()[-1] == "False"
+
+
+ROWS = ["2020,0101,建築課,18,確定,,山田,,", "2020,0201,学校教育課,75.5%,確定,,佐藤,,"]
+WHOLE = "\n".join([SUBMISSION_HEADER, *ROWS]) + "\n"
+
+
+# Files whose records Python's csv module does not end at each LF, or cannot read at all.
+# The bulk reader splits lines at LF, so it must hand each of these strategies back.
+@pytest.mark.parametrize(("case", "text"), [
+    ("CR line ends (Excel for Mac's CSV)", WHOLE.replace("\n", "\r")),
+    ("a lone CR ends the header line", WHOLE.replace("\n", "\r", 1)),
+    ("a quote left open in the header line", WHOLE.replace(SUBMISSION_HEADER, SUBMISSION_HEADER + ',"メモ', 1)),
+    ("a CR inside a blank row", "\n".join([SUBMISSION_HEADER, ",,,,\r,,,,", *ROWS]) + "\n"),
+    # below the 31 records that recognizing a file parses, so discover() does not see it
+    ("a field over csv.field_size_limit()", "\n".join([SUBMISSION_HEADER, *[ROWS[1]] * 40,
+                                                       ROWS[0].replace("山田", "x" * 140_000)]) + "\n"),
+])
+def test_bulk_hands_back_lines_csv_splits_otherwise(tmp_path: Path, case: str, text: str):
+    folder = write_folder(tmp_path, [])
+    (folder / "bulk" / "r2.csv").write_bytes(text.encode("utf-8"))
+    _, _, bulk_rows, unsure = read_both(folder)
+
+    assert unsure == {"bulk-2020"}, case
+    assert bulk_rows == [], case

@@ -127,3 +127,11 @@ def test_bulk_master_leaves_to_python(tmp_path: Path, case: str, master_text: st
 
     assert read == set(), case
     assert bulk_rows == [], case
+
+
+def test_bulk_master_leaves_lone_cr_to_python(tmp_path: Path):
+    # A lone CR ends the header line: Python's csv module ends the record there, the LF split does not.
+    _, _, bulk_rows, read = read_both(write_folder(tmp_path, "\r".join([HEADER, PLAIN]) + "\n" + SECOND + "\n"))
+
+    assert read == set()
+    assert bulk_rows == []

@@ -115,6 +115,27 @@ def test_decode_text_rejects_unknown_bytes():
         decode_text(b"\x82\xa0\xf0\x40")  # CP932 user-defined area, decoded to U+E000 by Python
     with pytest.raises(EncodingError, match="UTF-16"):
         decode_text("年度".encode("utf-16"))
+    # a UTF-8 byte order mark before CP932 bytes: 年 is 0x94 0x4e in CP932, invalid UTF-8 at byte 3 of the file
+    with pytest.raises(EncodingError, match=r"UTF-8 byte order mark but is not UTF-8 text \(byte offset 3\)"):
+        decode_text(b"\xef\xbb\xbf" + "年度".encode("cp932"))
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("", 4 * 2**20), ("0", 0), (" 1048576 ", 2**20)])
+def test_bulk_min_bytes_setting(monkeypatch, setting, expected):
+    from evaluation.intake.bulk import bulk_min_bytes
+
+    monkeypatch.setenv("KPI_BULK_MIN_BYTES", setting)
+    assert bulk_min_bytes() == expected  # unset or blank: 4 MiB
+
+
+@pytest.mark.parametrize("setting", ["4MiB", "-1", "1e6", "４"])
+def test_bulk_min_bytes_rejects_non_counts(monkeypatch, setting):
+    from evaluation.intake.bulk import bulk_min_bytes
+    from evaluation.problems import SettingInvalid
+
+    monkeypatch.setenv("KPI_BULK_MIN_BYTES", setting)
+    with pytest.raises(SettingInvalid, match="KPI_BULK_MIN_BYTES"):
+        bulk_min_bytes()
 
 
 def test_recognize_logs_encoding(tmp_path, caplog):

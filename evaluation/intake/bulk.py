@@ -39,7 +39,7 @@ from evaluation.intake.master import KpiMaster, expected_value_rows, kpi_rows, r
 from evaluation.intake.merge import NO_DEPARTMENT, Candidate, IntakeResult, _resolve
 from evaluation.intake.revisions import read_revisions, revision_rows
 from evaluation.intake.sheets import Cell, Grid, Header, find_header
-from evaluation.problems import InputRejected
+from evaluation.problems import InputRejected, SettingInvalid
 from evaluation.sources import KPI_MASTER, KPI_REVISION, PUBLISHED_TABLE, SUBMISSION, SourceFile
 from evaluation.strategy import Strategy
 
@@ -144,12 +144,25 @@ def qualifying_strategies(strategies: list[Strategy], files: list[SourceFile]) -
     return chosen
 
 
+def bulk_min_bytes() -> int:
+    """Return the size of qualifying CSV files from which the bulk reader is used: KPI_BULK_MIN_BYTES, else 4 MiB."""
+    setting = os.environ.get("KPI_BULK_MIN_BYTES", "").strip()
+    if not setting:
+        return BULK_MIN_BYTES
+    if not setting.isascii() or not setting.isdigit():
+        raise SettingInvalid(
+            f"環境変数 KPI_BULK_MIN_BYTES の値「{setting}」はバイト数(0 以上の整数、例: 4194304)ではありません"
+            f" / KPI_BULK_MIN_BYTES={setting!r} is not a byte count (a whole number of 0 or more, e.g. 4194304)"
+        )
+    return int(setting)
+
+
 def bulk_strategies(strategies: list[Strategy], files: list[SourceFile]) -> list[Strategy]:
     """Return the strategies to read in bulk: the qualifying ones, when their files reach the size threshold."""
     chosen = qualifying_strategies(strategies, files)
     ids = {s.strategy_id for s in chosen}
     size = sum(f.size_bytes for f in files if f.strategy_id in ids)
-    threshold = int(os.environ.get("KPI_BULK_MIN_BYTES", BULK_MIN_BYTES))
+    threshold = bulk_min_bytes()
     if not chosen or size < threshold:
         return []
     log.info("reading %d strategies (%d bytes of CSV) in bulk with DuckDB", len(chosen), size)
@@ -271,6 +284,7 @@ def stage_lines(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy
                        f"strategy_id varchar, {names})")
     insert_rows(connection, "bulk_layout", layouts)
     stage_contents(connection, "bulk_content", chosen)
+    result.unsure.update(split_beyond_lines(connection, "bulk_content", "bulk_layout"))
     stage_fields(connection)
     connection.execute("drop table bulk_content")
 
@@ -297,6 +311,36 @@ def stage_contents(connection: duckdb.DuckDBPyConnection, table: str, files: lis
             insert_rows(connection, table, decoded)
             decoded, characters = [], 0
     insert_rows(connection, table, decoded)
+
+
+def split_beyond_lines(connection: duckdb.DuckDBPyConnection, content: str, layout: str) -> set[str]:
+    """Return the strategies with a file whose records Python's csv module would not end at each LF.
+
+    The csv module also ends a record at a lone CR, as in a file saved with CR
+    line ends or a line with one CR. A quote left open in the header line
+    carries the header record on into the next line. The split into lines
+    below would then number, or read, the lines differently, so these
+    strategies go to the Python reader. A lone CR in a data line is caught
+    there too (``bad_quoting``), but this also covers the header line and
+    files with no LF at all.
+    """
+    return {row[0] for row in connection.execute(f"""
+        select distinct {layout}.strategy_id
+        from {content}
+        join {layout} using (path)
+        where regexp_matches({content}.content, '\\r([^\\n]|$)')  -- a CR not followed by an LF
+            or contains(split_part({content}.content, chr(10), 1), '"')
+    """).fetchall()}
+
+
+def lines_beyond_split(connection: duckdb.DuckDBPyConnection, fields: str) -> set[str]:
+    """Return the strategies with a line whose quoting, CR or length the split cannot read as Python's csv module.
+
+    Blank lines and note lines are left out of the rows later, so their
+    ``bad_quoting`` must be read here, before that filter.
+    """
+    return {row[0] for row in connection.execute(
+        f"select distinct strategy_id from {fields} where bad_quoting").fetchall()}
 
 
 def _field(name: str) -> str:
@@ -370,7 +414,7 @@ def fields_query(layout: str, content: str, selected: str) -> str:
             strategy_id,
             source_file,
             line_no,
-            line like '%' || chr(13) || '%' or (contains(line, '"') and (
+            line like '%' || chr(13) || '%' or length(line) > {csv.field_size_limit()} or (contains(line, '"') and (
                 (length(line) - length(replace(line, '"', ''))) % 2 = 1
                 or list_bool_or([f like '%"%' and not regexp_full_match(f, '"(?:[^"]|"")*"') for f in fields])))
                 as bad_quoting,
@@ -666,6 +710,7 @@ def load_bulk(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy],
     stage_lines(connection, chosen, files, result)
     stage_master(connection, master_kpis, {i: periods[i] for i in sql_masters if i in periods})
     stage_values(connection)
+    result.unsure.update(lines_beyond_split(connection, "bulk_field"))
     connection.execute("drop table bulk_field")
     stage_candidates(connection, result)
     resolve_groups(connection, result)

@@ -25,8 +25,10 @@ from evaluation.intake.bulk import (
     fields_query,
     head_lines,
     insert_rows,
+    lines_beyond_split,
     one_row_header,
     raw_field_sql,
+    split_beyond_lines,
     stage_contents,
     stripped_field_sql,
 )
@@ -73,12 +75,15 @@ def read_masters(connection: duckdb.DuckDBPyConnection, strategies: list[Strateg
                        f"strategy_id varchar, {names})")
     insert_rows(connection, "bulk_master_layout", layouts)
     stage_contents(connection, "bulk_master_content", chosen)
+    beyond = split_beyond_lines(connection, "bulk_master_content", "bulk_master_layout")
     _stage_fields(connection)
     connection.execute("drop table bulk_master_content")
+    beyond |= lines_beyond_split(connection, "bulk_master_field")
     for column in CONVERTED:
         _convert_distinct(connection, column)
     _stage_rows(connection)
-    read = _stage_kpi(connection)
+    read = _stage_kpi(connection) - beyond
+    connection.execute("delete from bulk_kpi where strategy_id in (select unnest(?))", [sorted(beyond)])
     for table in ("bulk_master_layout", "bulk_master_field", "bulk_master_row",
                   *(f"bulk_master_{c.name}" for c in CONVERTED)):
         connection.execute(f"drop table {table}")
