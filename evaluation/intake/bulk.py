@@ -284,7 +284,7 @@ def stage_lines(connection: duckdb.DuckDBPyConnection, strategies: list[Strategy
                        f"strategy_id varchar, {names})")
     insert_rows(connection, "bulk_layout", layouts)
     stage_contents(connection, "bulk_content", chosen)
-    result.unsure.update(split_beyond_lines(connection, "bulk_content", "bulk_layout"))
+    result.unsure.update(files_beyond_split(connection, "bulk_content", "bulk_layout"))
     stage_fields(connection)
     connection.execute("drop table bulk_content")
 
@@ -313,16 +313,16 @@ def stage_contents(connection: duckdb.DuckDBPyConnection, table: str, files: lis
     insert_rows(connection, table, decoded)
 
 
-def split_beyond_lines(connection: duckdb.DuckDBPyConnection, content: str, layout: str) -> set[str]:
+def files_beyond_split(connection: duckdb.DuckDBPyConnection, content: str, layout: str) -> set[str]:
     """Return the strategies with a file whose records Python's csv module would not end at each LF.
 
     The csv module also ends a record at a lone CR, as in a file saved with CR
     line ends or a line with one CR. A quote left open in the header line
     carries the header record on into the next line. The split into lines
     below would then number, or read, the lines differently, so these
-    strategies go to the Python reader. A lone CR in a data line is caught
-    there too (``bad_quoting``), but this also covers the header line and
-    files with no LF at all.
+    strategies go to the Python reader. ``lines_beyond_split`` checks the
+    data lines one by one, and this check covers the header line and files
+    with no LF at all.
     """
     return {row[0] for row in connection.execute(f"""
         select distinct {layout}.strategy_id
@@ -368,9 +368,10 @@ def fields_query(layout: str, content: str, selected: str) -> str:
     """SQL of one row per data line (below the first) of the files in ``content``, split into fields.
 
     Each row has the file's ``layout`` row (path, source_file, strategy_id and column
-    positions), its line number, whether its quoting is beyond the split, the count of
-    filled fields, the first filled field, and the columns in ``selected``, which may
-    use ``fields`` (the line's fields) and the layout's positions. One statement goes
+    positions), its line number, whether its quoting, a CR or its length is beyond the
+    split (``bad_quoting``), the count of filled fields, the first filled field, and the
+    columns in ``selected``, which may use ``fields`` (the line's fields) and the layout's
+    positions. One statement goes
     from file contents to fields, so that no table of whole lines or field lists is kept.
     """
     return f"""
@@ -554,9 +555,10 @@ def stage_values(connection: duckdb.DuckDBPyConnection) -> None:
     """, [*marker_values, FULL_WIDTH, FOLDED, list(MISSING_MARKERS), words, later, words + later])
 
 
+# Lines whose quoting, CR or length the split cannot read are handed back by lines_beyond_split,
+# blank and note lines included, so bad_quoting is not repeated here.
 UNSURE_SQL = """
-    bad_quoting
-    or not converted
+    not converted
     or odd_characters
     or (not blank_input and (
         fiscal_year is null or kpi_id is null or report_status is null

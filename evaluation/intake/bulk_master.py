@@ -28,7 +28,7 @@ from evaluation.intake.bulk import (
     lines_beyond_split,
     one_row_header,
     raw_field_sql,
-    split_beyond_lines,
+    files_beyond_split,
     stage_contents,
     stripped_field_sql,
 )
@@ -75,7 +75,7 @@ def read_masters(connection: duckdb.DuckDBPyConnection, strategies: list[Strateg
                        f"strategy_id varchar, {names})")
     insert_rows(connection, "bulk_master_layout", layouts)
     stage_contents(connection, "bulk_master_content", chosen)
-    beyond = split_beyond_lines(connection, "bulk_master_content", "bulk_master_layout")
+    beyond = files_beyond_split(connection, "bulk_master_content", "bulk_master_layout")
     _stage_fields(connection)
     connection.execute("drop table bulk_master_content")
     beyond |= lines_beyond_split(connection, "bulk_master_field")
@@ -175,7 +175,7 @@ def _stage_rows(connection: duckdb.DuckDBPyConnection) -> None:
         create or replace temp table bulk_master_row as
         with converted as (
             select
-                strategy_id, source_file, line_no, bad_quoting, {texts},
+                strategy_id, source_file, line_no, {texts},
                 {values},
                 {failed} as failed,
                 {' or '.join(f"{c.name}_raw is null" for c in CONVERTED if c.name in REQUIRED)} as converted_empty
@@ -190,7 +190,8 @@ def _stage_rows(connection: duckdb.DuckDBPyConnection) -> None:
             select
                 *,
                 coalesce(evaluated::boolean, true) as is_evaluated,
-                bad_quoting or failed or converted_empty
+                -- a line with bad quoting is handed back by lines_beyond_split in read_masters
+                failed or converted_empty
                     or {' or '.join(f"{name}_text is null" for name in REQUIRED
                                     if next(c for c in master.COLUMNS if c.name == name).kind == TEXT)}
                     or (baseline_unit is not null and baseline_unit is distinct from unit_text)

@@ -118,8 +118,9 @@ def _fewer_collections() -> Iterator[None]:
     XlsxWriter's rows) beside the batch's report data. With the collector's
     default of one collection per 700 new objects, and each full collection
     walking the report data again, collections took about a sixth of the
-    batch's CPU time (docs/performance.md). ``gc.freeze`` after reading moves the report data out
-    of the collector's sight; the larger first threshold makes fewer collections.
+    batch's CPU time (docs/performance.md). The caller's ``gc.freeze`` after
+    reading moves the report data out of the collector's sight, and leaving
+    this block unfreezes it. The larger first threshold makes fewer collections.
     Cycles are still collected (XlsxWriter's workbook and sheets refer to each other).
     """
     thresholds = gc.get_threshold()

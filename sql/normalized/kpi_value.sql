@@ -22,6 +22,6 @@ create table kpi_value (
     submitted_by varchar,                 -- 提出者
     is_correction boolean,                -- marked 修正: it replaced an earlier value
     correction_reason varchar             -- 修正理由
-    -- unique key (strategy_id, kpi_id, fiscal_year): not declared as a primary key, whose index DuckDB
-    -- builds row by row on insert; assets/normalized/kpi_tables.py checks it after writing
+    -- unique key (strategy_id, kpi_id, fiscal_year), checked by assets/normalized/kpi_tables.py after each write.
+    -- It is not declared as a primary key, because DuckDB builds that index row by row on insert.
 );

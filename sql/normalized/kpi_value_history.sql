@@ -26,6 +26,6 @@ create table kpi_value_history (
     source_column integer not null,
     source_cell varchar not null,         -- the cell as messages name it: 'a.xlsx [実績報告] K7'
     note varchar
-    -- unique key (strategy_id, kpi_id, fiscal_year, revision): not declared as a primary key, whose index DuckDB
-    -- builds row by row on insert; assets/normalized/kpi_tables.py checks it after writing
+    -- unique key (strategy_id, kpi_id, fiscal_year, revision), checked by assets/normalized/kpi_tables.py after each write.
+    -- It is not declared as a primary key, because DuckDB builds that index row by row on insert.
 );

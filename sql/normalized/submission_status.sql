@@ -11,6 +11,6 @@ create table submission_status (
     submission_state varchar not null,
     source_file varchar,                  -- where the current value came from; null when missing
     source_line integer
-    -- unique key (strategy_id, fiscal_year, kpi_id): not declared as a primary key, whose index DuckDB
-    -- builds row by row on insert; assets/normalized/kpi_tables.py checks it after writing
+    -- unique key (strategy_id, fiscal_year, kpi_id), checked by assets/normalized/kpi_tables.py after each write.
+    -- It is not declared as a primary key, because DuckDB builds that index row by row on insert.
 );
